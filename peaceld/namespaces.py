@@ -1,0 +1,52 @@
+"""IRIs and prefixes shared by every part of peaceld."""
+
+from __future__ import annotations
+
+ONTOLOGY = "https://w3id.org/peaceld/ontology"
+PLD = ONTOLOGY + "#"
+ID = "https://w3id.org/peaceld/id/"
+GRAPH = "https://w3id.org/peaceld/graph/"
+CONCEPT = "https://w3id.org/peaceld/concept/"
+
+#: Named graphs that every build writes besides one graph per source passage.
+ONTOLOGY_GRAPH = GRAPH + "ontology"
+SOURCES_GRAPH = GRAPH + "sources"
+
+PREFIXES: dict[str, str] = {
+    "pld": PLD,
+    "pldid": ID,
+    "pldc": CONCEPT,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "org": "http://www.w3.org/ns/org#",
+    "time": "http://www.w3.org/2006/time#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "void": "http://rdfs.org/ns/void#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "vann": "http://purl.org/vocab/vann/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+}
+
+
+def expand(curie: str, prefixes: dict[str, str] | None = None) -> str | None:
+    """Expand ``pld:Foo`` to a full IRI; return None if the prefix is unknown.
+
+    A string that already looks like an absolute IRI is returned unchanged.
+    """
+    if "://" in curie or curie.startswith("urn:"):
+        return curie
+    prefix, sep, local = curie.partition(":")
+    if not sep:
+        return None
+    ns = (prefixes or PREFIXES).get(prefix)
+    return None if ns is None else ns + local
+
+
+def sparql_prologue(prefixes: dict[str, str] | None = None) -> str:
+    """PREFIX declarations for every known prefix, for queries typed by people."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in (prefixes or PREFIXES).items())

@@ -1,0 +1,199 @@
+"""Readers that turn input files into records (dicts) that remember their file and line.
+
+Two formats are built in, as small plugins behind one interface (``read_records``):
+
+* ``yaml``: a facts file. An ``article:`` block becomes one record of kind ``article``;
+  each item of ``facts:`` becomes a record; every item of ``passages:`` becomes a record of
+  kind ``passage``. Each record carries ``@source`` (the article id).
+* ``csv``: one record per row, keyed by the header.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import PeaceldError
+
+try:  # the C loader is several times faster where libyaml is present
+    _BaseLoader = yaml.CSafeLoader  # type: ignore[attr-defined]
+except AttributeError:  # pragma: no cover
+    _BaseLoader = yaml.SafeLoader
+
+
+@dataclass
+class Record:
+    """One row or fact: its values, where it came from, and the line of each field."""
+
+    values: dict[str, Any]
+    file: str
+    line: int
+    field_lines: dict[str, int] | None = None
+    meta: dict[str, Any] | None = None
+
+    def line_of(self, name: str) -> int:
+        return (self.field_lines or {}).get(name, self.line)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """A safe YAML loader whose mappings remember the line of each key."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    loader.flatten_mapping(node)
+    result: dict[Any, Any] = {}
+    lines: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool):
+            raise PeaceldError("mapping keys must be plain values", line=key_node.start_mark.line + 1)
+        if key in result:
+            raise PeaceldError(f"duplicate key {key!r}", line=key_node.start_mark.line + 1)
+        result[key] = loader.construct_object(value_node, deep=True)
+        lines[key] = key_node.start_mark.line + 1
+    result["__line__"] = node.start_mark.line + 1
+    result["__lines__"] = lines
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML file; mappings carry ``__line__`` and ``__lines__``. Errors name file:line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PeaceldError(f"not valid UTF-8 (byte {exc.start})", file=path) from None
+    except OSError as exc:
+        raise PeaceldError(f"cannot read: {exc.strerror}", file=path) from None
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except PeaceldError as exc:
+        exc.file = str(path)
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        problem = exc.problem or exc.context or "syntax error"
+        raise PeaceldError(f"YAML syntax error: {problem}", file=path, line=line,
+                           column=column) from None
+    except yaml.YAMLError as exc:
+        raise PeaceldError(f"YAML error: {exc}", file=path) from None
+
+
+def strip_lines(value: Any) -> Any:
+    """Return a plain copy of a loaded YAML value without the line bookkeeping."""
+    if isinstance(value, dict):
+        return {k: strip_lines(v) for k, v in value.items() if k not in ("__line__", "__lines__")}
+    if isinstance(value, list):
+        return [strip_lines(v) for v in value]
+    return value
+
+
+def _record(item: dict, path: Path, **meta: Any) -> Record:
+    values = {k: strip_lines(v) for k, v in item.items() if k not in ("__line__", "__lines__")}
+    return Record(values, str(path), item.get("__line__", 1), dict(item.get("__lines__", {})),
+                  meta)
+
+
+def read_facts(path: Path) -> Iterator[Record]:
+    """Records of a facts (or passages) file: article, passages, then facts in file order."""
+    doc = load_yaml(path)
+    if doc is None:
+        return
+    if not isinstance(doc, dict):
+        raise PeaceldError("a facts file is a mapping with 'article', 'passages' and/or 'facts'",
+                           file=path, line=1)
+    unknown = [k for k in doc if k not in ("article", "passages", "facts", "__line__", "__lines__")]
+    if unknown:
+        raise PeaceldError(f"unknown top-level key {unknown[0]!r} (expected article, passages, "
+                           "facts)", file=path, line=doc["__lines__"][unknown[0]])
+    article = doc.get("article")
+    source = None
+    if article is not None:
+        if not isinstance(article, dict) or "id" not in article:
+            raise PeaceldError("'article' needs an 'id'", file=path,
+                               line=doc["__lines__"]["article"])
+        source = str(article["id"])
+        if "kind" not in article:
+            yield _record({**article, "kind": "article"}, path, source=source)
+        else:
+            yield _record(article, path, source=source)
+    for block in ("passages", "facts"):
+        items = doc.get(block)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise PeaceldError(f"'{block}' must be a list", file=path,
+                               line=doc["__lines__"][block])
+        if source is None:
+            raise PeaceldError(f"'{block}' needs an 'article' block naming the source",
+                               file=path, line=doc["__lines__"][block])
+        for item in items:
+            if not isinstance(item, dict):
+                raise PeaceldError(f"each item of '{block}' must be a mapping", file=path,
+                                   line=doc["__lines__"][block])
+            if block == "passages" and "kind" not in item:
+                item = {**item, "kind": "passage"}
+            yield _record(item, path, source=source)
+
+
+def read_csv(path: Path, delimiter: str | None = None) -> Iterator[Record]:
+    """Records of a CSV file (streamed); the header gives field names; lines count from 1."""
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as exc:
+        raise PeaceldError(f"cannot read: {exc.strerror}", file=path) from None
+    with handle:
+        try:
+            sample = handle.read(4096)
+        except UnicodeDecodeError:
+            raise PeaceldError("not valid UTF-8", file=path) from None
+        handle.seek(0)
+        if delimiter is None:
+            delimiter = ";" if sample.count(";") > sample.count(",") else ","
+        reader = csv.reader(handle, delimiter=delimiter)
+        name = str(path)
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            header = [h.strip().lstrip("\ufeff") for h in header]
+            width = len(header)
+            for row in reader:
+                line = reader.line_num
+                if not row:
+                    continue
+                if len(row) != width:
+                    raise PeaceldError(f"row has {len(row)} fields, the header has {width}",
+                                       file=path, line=line)
+                yield Record(dict(zip(header, row, strict=True)), name, line)
+        except UnicodeDecodeError:
+            raise PeaceldError("not valid UTF-8", file=path, line=reader.line_num + 1) from None
+        except csv.Error as exc:
+            raise PeaceldError(f"CSV error: {exc}", file=path, line=reader.line_num) from None
+
+
+READERS: dict[str, Callable[[Path], Iterator[Record]]] = {
+    "yaml": read_facts,
+    "csv": read_csv,
+}
+
+FORMAT_BY_SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".tsv": "csv"}
+
+
+def read_records(path: Path, fmt: str | None = None) -> Iterator[Record]:
+    """Read any supported input file as records, choosing the reader by ``fmt`` or suffix."""
+    fmt = fmt or FORMAT_BY_SUFFIX.get(path.suffix.lower())
+    if fmt is None:
+        raise PeaceldError(f"unknown input format {path.suffix!r} (use .yaml or .csv)", file=path)
+    if path.suffix.lower() == ".tsv":
+        return read_csv(path, delimiter="\t")
+    return READERS[fmt](path)
