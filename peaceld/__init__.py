@@ -14,3 +14,13 @@ __version__ = "0.1.0"
 from .errors import PeaceldError  # noqa: E402
 
 __all__ = ["PeaceldError", "__version__"]
+
+
+def build(*args, **kwargs):  # noqa: ANN002, ANN003 - see peaceld.build.build
+    """Build a project (default: the bundled dataset) into ``dist/``; see ``peaceld.build``."""
+    from .build import build as _build
+
+    return _build(*args, **kwargs)
+
+
+__all__ += ["build"]

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,8 +20,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from .atomic import write_atomic
 from .errors import PeaceldError
-from .mapper import MappingErrors, MapStats, Mapper, Mapping, load_mapping
+from .mapper import Mapper, Mapping, MappingErrors, MapStats, load_mapping
 from .namespaces import ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH
 from .project import Project, find_project
 from .records import read_records
@@ -125,10 +124,6 @@ def _default_graph(quads: list[ox.Quad]) -> list[ox.Triple]:
 
 def compute_stats(quads: list[ox.Quad], triples: list[ox.Triple], facts: int,
                   records: int) -> dict[str, Any]:
-    classes: Counter[str] = Counter()
-    for q in quads:
-        if q.predicate == RDF_TYPE and q.graph_name != ox.NamedNode(ONTOLOGY_GRAPH):
-            classes[q.object.value] += 0  # ensure key
     typed: dict[str, set[str]] = {}
     for q in quads:
         if (q.predicate == RDF_TYPE and isinstance(q.object, ox.NamedNode)
@@ -155,19 +150,6 @@ def _curie(iri: str) -> str:
         if iri.startswith(ns):
             return f"{prefix}:{iri[len(ns):]}"
     return iri
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes to a temporary file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def serialize_outputs(quads: list[ox.Quad], triples: list[ox.Triple]) -> dict[str, bytes]:
@@ -248,5 +230,4 @@ def map_files(mapping_path: Path, inputs: list[Path], out: Any, ontology_files: 
     return map_inputs(mapping, inputs, out, with_graphs, fmt)
 
 
-__all__ = ["BuildResult", "build", "map_files", "parse_rdf_file", "write_atomic", "OUTPUTS",
-           "SOURCES_GRAPH"]
+__all__ = ["OUTPUTS", "SOURCES_GRAPH", "BuildResult", "build", "map_files", "parse_rdf_file"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -57,8 +58,14 @@ _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _SLUG_DROP = re.compile(r"[^a-z0-9_]+")
 
 
+_SLUG_OK = re.compile(r"[a-z0-9_]+(?:-[a-z0-9_]+)*")
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def slug(value: str) -> str:
     """A deterministic IRI-safe slug: ASCII, lower case, words joined by '-'."""
+    if _SLUG_OK.fullmatch(value):
+        return value
     text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
     return _SLUG_DROP.sub("-", text.lower()).strip("-")
 
@@ -181,11 +188,12 @@ def _decimal_comma(v: str) -> str:
     return v.replace(" ", "").replace("\u00a0", "").replace(".", "").replace(",", ".")
 
 
-def _date_parser(formats: list[str]) -> Callable[[str], str]:
+def _date_parser(formats: list[str], out: str = "%Y-%m-%d") -> Callable[[str], str]:
+    @functools.lru_cache(maxsize=1 << 14)
     def parse(v: str) -> str:
         for fmt in formats:
             try:
-                return _dt.datetime.strptime(v.strip(), fmt).date().isoformat()
+                return _dt.datetime.strptime(v.strip(), fmt).strftime(out)
             except ValueError:
                 continue
         raise FieldError(f"{v!r} is not a date in the format(s) {', '.join(formats)}")
@@ -359,28 +367,21 @@ class CompiledSpec:
 
     def _build(self) -> ValueFn:
         if self.const is not None:
-            term = self._term(_as_text(self.const))
+            term = self._term_fn()(_as_text(self.const))
             return lambda values: [term]
-        template, required, piece = self.template, not self.optional, self.piece
+        slow = self._slow()
+        template = self.template
         assert template is not None
-        transforms, split, term = self.transforms, self.split, self._term
-        simple = (len(template.parts) == 1 and template.parts[0][0] and not transforms
-                  and not split and piece is None)
-        if simple:
-            name = template.parts[0][1]
+        if self.split:
+            return slow
+        return _fast_path(template, self.piece, self.transforms, self._term_fn(),
+                          not self.optional, slow)
 
-            def fn_simple(values: Values) -> list[str]:
-                v = values.get(name)
-                if v is None or v == "" or v == []:
-                    if required:
-                        raise FieldError(f"missing required field {name!r}", name)
-                    return []
-                if isinstance(v, str):
-                    return [term(v)]
-                got = _field_values(values, name, required)
-                return [term(x) for x in got or []]
-
-            return fn_simple
+    def _slow(self) -> ValueFn:
+        """The general path: list values, splitting, missing fields."""
+        template, required, piece = self.template, not self.optional, self.piece
+        transforms, split, term = self.transforms, self.split, self._term_fn()
+        assert template is not None
 
         def fn(values: Values) -> list[str]:
             texts = _render(template, values, required, piece)
@@ -399,14 +400,58 @@ class CompiledSpec:
 
         return fn
 
-    def _term(self, text: str) -> str:
+    def _term_fn(self) -> Callable[[str], str]:
+        """The function that turns a final text value into an N-Triples term."""
         if self.ref is not None:
-            return "<" + self.mapping.registry.resolve(self.ref, text) + ">"
+            kinds, resolve = self.ref, self.mapping.registry.resolve
+            return lambda text: "<" + resolve(kinds, text) + ">"
         if self.is_iri:
-            return iri(self.mapping.iri(text))
-        if self.check is not None:
-            text = self.check(text)
-        return literal(text, self.lang, self.datatype)
+            to_iri = self.mapping.iri
+            return lambda text: iri(to_iri(text))
+        check, suffix = self.check, ""
+        if self.lang:
+            suffix = "@" + self.lang
+        elif self.datatype and self.datatype != XSD + "string":
+            suffix = "^^<" + self.datatype + ">"
+        if check is not None:
+            return lambda text: '"' + check(text).translate(_ESCAPES) + '"' + suffix
+        return lambda text: '"' + text.translate(_ESCAPES) + '"' + suffix
+
+
+def _fast_path(template: Template, piece: Callable[[str], str] | None,
+               transforms: list[Callable[[str], str]], term: Callable[[str], str],
+               required: bool, slow: ValueFn) -> ValueFn:
+    """Generate a function for the common case (every field a non-empty string).
+
+    Anything else (a list, a number, a missing field) takes the general path, so the
+    generated code only has to be right for plain strings.
+    """
+    env: dict[str, Any] = {"slow": slow, "term": term, "piece": piece, "str": str}
+    names, pieces = [], []
+    for i, (is_field, text) in enumerate(template.parts):
+        if is_field:
+            var = f"v{len(names)}"
+            names.append((var, text))
+            pieces.append(f"piece({var})" if piece else var)
+        else:
+            env[f"c{i}"] = text
+            pieces.append(f"c{i}")
+    lines = ["def fn(values):"]
+    for var, name in names:
+        lines.append(f"    {var} = values.get({name!r})")
+    cond = " and ".join(f"type({var}) is str and {var}" for var, _ in names) or "True"
+    lines.append(f"    if {cond}:")
+    lines.append(f"        t = {' + '.join(pieces) or repr('')}")
+    for i, f in enumerate(transforms):
+        env[f"f{i}"] = f
+        lines.append(f"        t = f{i}(t)")
+    if transforms and not required:
+        lines.append("        if t == '':")
+        lines.append("            return []")
+    lines.append("        return [term(t)]")
+    lines.append("    return slow(values)")
+    exec("\n".join(lines), env)  # noqa: S102 - code built from our own templates only
+    return env["fn"]
 
 
 def _as_list(value: Any) -> list:
@@ -451,7 +496,9 @@ class Mapping:
         if "://" in text or text.startswith("urn:"):
             return text
         prefix, sep, _ = text.partition(":")
-        if sep and prefix in self.prefixes:
+        if sep and "/" not in prefix:
+            if prefix not in self.prefixes:
+                raise FieldError(f"unknown prefix {prefix!r} in {text!r}")
             return self.prefixes[prefix] + text[len(prefix) + 1:]
         return self.base + text
 
@@ -464,6 +511,8 @@ class Mapping:
         if isinstance(spec, dict) and len(strip_lines(spec)) == 1:
             (name, arg), = strip_lines(spec).items()
             if name == "date":
+                if isinstance(arg, dict):  # {from: [formats], to: format}
+                    return _date_parser(_as_list(arg.get("from")), str(arg.get("to", "%Y-%m-%d")))
                 return _date_parser(_as_list(arg))
             if name == "replace" and isinstance(arg, list) and len(arg) == 2:
                 return _replace(str(arg[0]), str(arg[1]))
@@ -602,6 +651,8 @@ class Mapper:
         for rule in mapping.rules:
             if "kind" in rule.when:
                 self.allowed.setdefault(rule.when["kind"], {"kind"}).update(rule.fields)
+        plain = self.rules_by_kind.get(None, [])
+        self.unconditional = plain if plain and all(not r.when for r in plain) else None
         self.errors: list[PeaceldError] = []
         self._seen: set[str] = set()
         self.stats = MapStats()
@@ -610,6 +661,8 @@ class Mapper:
     def _rules_for(self, rec: Record) -> list[Rule]:
         values = rec.values
         if not self.kinds:
+            if self.unconditional:
+                return self.unconditional
             rules = self.rules_by_kind.get(None, [])
         else:
             kind = values.get("kind")
@@ -674,34 +727,44 @@ class Mapper:
         """Second pass: write one N-Quads line per triple (graph dropped if not with_graphs)."""
         stats = self.stats
         write = out.write
+        by_kind = stats.by_kind
+        compiled = [(r, [(" " + p + " ", spec.fn) for p, spec in r.predicates])
+                    for r in self.mapping.rules]
+        plan = {id(r): preds for r, preds in compiled}
+        quads = 0
         for i, rec in enumerate(records):
             try:
                 rules = self._rules_for(rec)
                 values = self._prepare(rec, i)
-                stats.records += 1
                 for rule in rules:
                     subjects = rule.subject.fn(values)
                     if not subjects:
                         continue
-                    graphs = rule.graph.fn(values) if (rule.graph and with_graphs) else None
                     lines = []
-                    for pred, spec in rule.predicates:
-                        for obj in spec.fn(values):
-                            for s in subjects:
-                                lines.append(f"{s} {pred} {obj}")
+                    for pred, fn in plan[id(rule)]:
+                        objs = fn(values)
+                        for s in subjects:
+                            sp = s + pred
+                            for obj in objs:
+                                lines.append(sp + obj)
+                    graphs = rule.graph.fn(values) if (rule.graph and with_graphs) else None
                     if graphs:
                         for g in graphs:
-                            write("".join(f"{t} {g} .\n" for t in lines))
-                        stats.quads += len(lines) * len(graphs)
+                            end = " " + g + " .\n"
+                            write(end.join(lines) + end)
+                        n = len(lines) * len(graphs)
                     else:
-                        write("".join(t + " .\n" for t in lines))
-                        stats.quads += len(lines)
-                    stats.by_kind[rule.name] = stats.by_kind.get(rule.name, 0) + len(lines)
+                        write(" .\n".join(lines) + " .\n")
+                        n = len(lines)
+                    quads += n
+                    by_kind[rule.name] = by_kind.get(rule.name, 0) + n
+                stats.records += 1
             except FieldError as exc:
                 self._fail(rec, exc)
         for line in self.mapping.constants:
             write(line)
-            stats.quads += 1
+            quads += 1
+        stats.quads += quads
 
     def finish(self) -> None:
         if self.errors:

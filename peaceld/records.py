@@ -51,7 +51,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str | int | float | bool):
-            raise PeaceldError("mapping keys must be plain values", line=key_node.start_mark.line + 1)
+            raise PeaceldError("mapping keys must be plain values",
+                               line=key_node.start_mark.line + 1)
         if key in result:
             raise PeaceldError(f"duplicate key {key!r}", line=key_node.start_mark.line + 1)
         result[key] = loader.construct_object(value_node, deep=True)

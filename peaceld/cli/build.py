@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
 import click
 
-from ..build import build, map_files, write_atomic
+from ..atomic import atomic_open, write_atomic
+from ..build import build, map_files
 from ..passages import passages_document, render_passages_yaml
 from ..project import find_project, init_project
 from .render import console, print_table
@@ -84,15 +84,12 @@ def map_cmd(mapping_path: Path, files: tuple[Path, ...], out: Path | None, fmt: 
     else:
         ontology = [ontology_dir]
     if out is None:
-        buffer = io.StringIO()
-        stats = map_files(mapping_path, list(files), buffer, ontology, fmt == "nq",
+        stats = map_files(mapping_path, list(files), sys.stdout, ontology, fmt == "nq",
                           input_format)
-        sys.stdout.write(buffer.getvalue())
     else:
-        buffer = io.StringIO()
-        stats = map_files(mapping_path, list(files), buffer, ontology, fmt == "nq",
-                          input_format)
-        write_atomic(out, buffer.getvalue().encode("utf-8"))
+        with atomic_open(out, newline="\n") as handle:
+            stats = map_files(mapping_path, list(files), handle, ontology, fmt == "nq",
+                              input_format)
     click.echo(f"mapped {stats.records} records to {stats.quads} triples", err=True)
 
 
