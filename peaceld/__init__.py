@@ -3,7 +3,7 @@
 The Python API (usable from a notebook, no click needed)::
 
     import peaceld
-    result = peaceld.build()                 # the bundled dataset, into ./dist/
+    result = peaceld.build_project()         # the bundled dataset, into ./dist/
     report = peaceld.validate(["data.ttl"])   # SHACL report object
 """
 
@@ -16,11 +16,12 @@ from .errors import PeaceldError  # noqa: E402
 __all__ = ["PeaceldError", "__version__"]
 
 
-def build(*args, **kwargs):  # noqa: ANN002, ANN003 - see peaceld.build.build
-    """Build a project (default: the bundled dataset) into ``dist/``; see ``peaceld.build``."""
-    from .build import build as _build
 
-    return _build(*args, **kwargs)
+def build_project(*args, **kwargs):  # noqa: ANN002, ANN003
+    """Build a project (default: the bundled dataset) into dist/; see peaceld.build.build."""
+    from .build import build
+
+    return build(*args, **kwargs)
 
 
-__all__ += ["build"]
+__all__ += ["build_project"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,7 +23,15 @@ import pyoxigraph as ox
 
 from .atomic import write_atomic
 from .errors import PeaceldError
-from .mapper import Mapper, Mapping, MappingErrors, MapStats, load_mapping
+from .mapper import (
+    PARALLEL_MIN_BYTES,
+    Mapper,
+    Mapping,
+    MappingErrors,
+    MapStats,
+    load_mapping,
+    map_csv_parallel,
+)
 from .namespaces import ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH
 from .project import Project, find_project
 from .records import read_records
@@ -77,12 +86,24 @@ def map_inputs(mapping: Mapping, files: list[Path], out: io.TextIOBase | Any,
                with_graphs: bool = True, fmt: str | None = None) -> MapStats:
     """Map files with one mapping (two passes when entities are declared)."""
     mapper = Mapper(mapping)
+    workers = os.cpu_count() or 1
     try:
-        if any(r.declares for r in mapping.rules):
+        declares = any(r.declares for r in mapping.rules)
+        if declares:
             for path in files:
                 mapper.declare(read_records(path, fmt))
         for path in files:
-            mapper.emit(read_records(path, fmt), out, with_graphs)
+            big = (workers > 1 and not declares and (fmt or path.suffix.lower()) in ("csv", ".csv")
+                   and path.stat().st_size >= PARALLEL_MIN_BYTES)
+            if big:
+                part = map_csv_parallel(mapping, path, out, with_graphs, workers)
+                mapper.errors += part.errors
+                mapper.stats.records += part.stats.records
+                mapper.stats.quads += part.stats.quads
+                for name, n in part.stats.by_kind.items():
+                    mapper.stats.by_kind[name] = mapper.stats.by_kind.get(name, 0) + n
+            else:
+                mapper.emit(read_records(path, fmt), out, with_graphs)
     except MappingErrors:
         raise
     except PeaceldError as exc:  # an unreadable file stops everything at once

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import functools
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -544,6 +545,108 @@ def _lookup(name: str, table: dict[str, Any]) -> Callable[[str], str]:
     return look
 
 
+def _escape_literal(text: str) -> str:
+    return '"' + text.translate(_ESCAPES) + '"'
+
+
+def compile_row_function(rule: Rule, mapping: Mapping) -> Callable[[Values], list | None]:
+    """Generate one function that builds all of a rule's triples for a plain record.
+
+    It reads each field once and builds every term inline. It returns None when a record is
+    not plain (a list value, a number, a partly filled optional template), and the caller
+    then takes the general path, so only plain strings need to be right here.
+    """
+    env: dict[str, Any] = {"slug": slug, "esc": _escape_literal}
+    variables: dict[str, str] = {}
+
+    def var(name: str) -> str:
+        if name not in variables:
+            variables[name] = f"a{len(variables)}"
+        return variables[name]
+
+    def raw_expr(spec: CompiledSpec, key: str) -> str:
+        assert spec.template is not None
+        parts = []
+        for i, (is_field, text) in enumerate(spec.template.parts):
+            if is_field:
+                parts.append(f"slug({var(text)})" if spec.piece else var(text))
+            else:
+                env[f"{key}c{i}"] = text
+                parts.append(f"{key}c{i}")
+        return " + ".join(parts) or "''"
+
+    def term_lines(spec: CompiledSpec, key: str, indent: str) -> tuple[list[str], str]:
+        """Statements that leave the raw value in t, and the term expression built from t."""
+        if spec.const is not None:
+            env[f"{key}k"] = spec._term_fn()(_as_text(spec.const))
+            return [], f"{key}k"
+        assert spec.template is not None
+        parts = spec.template.parts
+        if (spec.is_iri and spec.ref is None and spec.piece is slug and parts
+                and not parts[0][0] and not any(not f and _IRI_BAD.search(t) for f, t in parts)):
+            # a slugged IRI template: resolve its constant head once, at compile time
+            env[f"{key}h"] = "<" + mapping.iri(parts[0][1])
+            rest = [f"slug({var(t)})" if f else repr(t) for f, t in parts[1:]]
+            return [], " + ".join([f"{key}h", *rest, "'>'"])
+        stmts = [f"{indent}t = {raw_expr(spec, key)}"]
+        for k, f in enumerate(spec.transforms):
+            env[f"{key}f{k}"] = f
+            stmts.append(f"{indent}t = {key}f{k}(t)")
+        if spec.is_iri or spec.ref is not None:
+            env[f"{key}t"] = spec._term_fn()
+            return stmts, f"{key}t(t)"
+        if spec.check is not None:
+            env[f"{key}x"] = spec.check
+            stmts.append(f"{indent}t = {key}x(t)")
+        suffix = ""
+        if spec.lang:
+            suffix = "@" + spec.lang
+        elif spec.datatype and spec.datatype != XSD + "string":
+            suffix = "^^<" + spec.datatype + ">"
+        env[f"{key}u"] = suffix
+        lit = ("('\"' + t + '\"' if t.isprintable() and '\"' not in t and '\\\\' not in t "
+               "else esc(t))")
+        return stmts, f"{lit} + {key}u"
+
+    body: list[str] = []
+    required: list[str] = []
+    stmts, subject = term_lines(rule.subject, "s", "    ")
+    required += [var(f) for f in rule.subject.fields]
+    body += stmts + [f"    s = {subject}", "    out = []"]
+    for n, (pred, spec) in enumerate(rule.predicates):
+        if spec.split:
+            raise ValueError("split values take the general path")
+        key = f"p{n}"
+        env[f"{key}p"] = " " + pred + " "
+        vs = [var(f) for f in spec.fields]
+        if spec.optional and vs:
+            cond = " and ".join(f"type({v}) is str and {v}" for v in vs)
+            stmts, term = term_lines(spec, key, "        ")
+            body.append(f"    if {cond}:")
+            body += stmts
+            if spec.transforms:
+                body.append("        if t != '':")
+                body.append(f"            out.append(s + {key}p + {term})")
+            else:
+                body.append(f"        out.append(s + {key}p + {term})")
+            others = ", ".join(vs)
+            body.append(f"    elif any(type(x) is not str and x is not None for x in ({others},)):")
+            body.append("        return None")
+        else:
+            required += vs
+            stmts, term = term_lines(spec, key, "    ")
+            body += stmts
+            body.append(f"    out.append(s + {key}p + {term})")
+    lines = ["def row(values):", "    get = values.get"]
+    lines += [f"    {v} = get({name!r})" for name, v in variables.items()]
+    if required:
+        cond = " and ".join(f"type({v}) is str and {v}" for v in dict.fromkeys(required))
+        lines += [f"    if not ({cond}):", "        return None"]
+    lines += body + ["    return out"]
+    exec("\n".join(lines), env)  # noqa: S102 - code built from the mapping's own templates
+    return env["row"]
+
+
 RULE_KEYS = {"name", "when", "subject", "graph", "class", "properties", "declares", "fields"}
 
 
@@ -723,48 +826,71 @@ class Mapper:
             except FieldError as exc:
                 self._fail(rec, exc)
 
-    def emit(self, records: Iterable[Record], out: TextIO, with_graphs: bool = True) -> None:
-        """Second pass: write one N-Quads line per triple (graph dropped if not with_graphs)."""
-        stats = self.stats
+    def _lines(self, rule: Rule, values: Values, row: Callable | None) -> list[str]:
+        """The 's p o' strings of one rule for one record."""
+        lines = row(values) if row is not None else None
+        if lines is not None:
+            return lines
+        subjects = rule.subject.fn(values)
+        lines = []
+        if subjects:
+            for pred, spec in rule.predicates:
+                p = " " + pred + " "
+                objs = spec.fn(values)
+                for s in subjects:
+                    lines += [s + p + o for o in objs]
+        return lines
+
+    def emit(self, records: Iterable[Record], out: TextIO, with_graphs: bool = True,
+             constants: bool = True) -> None:
+        """Second pass: write one N-Quads line per triple (graph dropped if not with_graphs).
+
+        The mapping's constant triples follow, unless ``constants`` is false (a part of a
+        file mapped in parallel).
+        """
+        rows: dict[int, Callable | None] = {}
+        for rule in self.mapping.rules:
+            plain = rule.graph is None or not with_graphs
+            try:
+                rows[id(rule)] = compile_row_function(rule, self.mapping) if plain else None
+            except ValueError:
+                rows[id(rule)] = None
+        counts: dict[str, int] = {}
+        buffer: list[str] = []
         write = out.write
-        by_kind = stats.by_kind
-        compiled = [(r, [(" " + p + " ", spec.fn) for p, spec in r.predicates])
-                    for r in self.mapping.rules]
-        plan = {id(r): preds for r, preds in compiled}
-        quads = 0
         for i, rec in enumerate(records):
+            mark = len(buffer)
             try:
                 rules = self._rules_for(rec)
                 values = self._prepare(rec, i)
                 for rule in rules:
-                    subjects = rule.subject.fn(values)
-                    if not subjects:
+                    lines = self._lines(rule, values, rows[id(rule)])
+                    if not lines:
                         continue
-                    lines = []
-                    for pred, fn in plan[id(rule)]:
-                        objs = fn(values)
-                        for s in subjects:
-                            sp = s + pred
-                            for obj in objs:
-                                lines.append(sp + obj)
                     graphs = rule.graph.fn(values) if (rule.graph and with_graphs) else None
                     if graphs:
                         for g in graphs:
                             end = " " + g + " .\n"
-                            write(end.join(lines) + end)
+                            buffer.append(end.join(lines) + end)
                         n = len(lines) * len(graphs)
                     else:
-                        write(" .\n".join(lines) + " .\n")
+                        buffer.append(" .\n".join(lines) + " .\n")
                         n = len(lines)
-                    quads += n
-                    by_kind[rule.name] = by_kind.get(rule.name, 0) + n
-                stats.records += 1
+                    counts[rule.name] = counts.get(rule.name, 0) + n
+                self.stats.records += 1
             except FieldError as exc:
+                del buffer[mark:]
                 self._fail(rec, exc)
-        for line in self.mapping.constants:
+            if len(buffer) > 2048:
+                write("".join(buffer))
+                buffer.clear()
+        write("".join(buffer))
+        for line in self.mapping.constants if constants else ():
             write(line)
-            quads += 1
-        stats.quads += quads
+            counts["(constant)"] = counts.get("(constant)", 0) + 1
+        for name, n in counts.items():
+            self.stats.by_kind[name] = self.stats.by_kind.get(name, 0) + n
+            self.stats.quads += n
 
     def finish(self) -> None:
         if self.errors:
@@ -788,3 +914,98 @@ def map_files(mapping: Mapping, paths: list[Path], out: TextIO, with_graphs: boo
     return mapper.stats
 
 
+
+
+# --- parallel CSV ------------------------------------------------------------------------
+
+PARALLEL_MIN_BYTES = 16 << 20
+_JOB: tuple[Mapping, bool] | None = None
+
+
+def _map_part(job: tuple[str, int, int, int, str, bool]
+              ) -> tuple[MapStats, list[PeaceldError]]:
+    """Worker: map one byte range of a CSV into its own file (mapping inherited by fork)."""
+    from .records import csv_layout, read_csv
+
+    assert _JOB is not None
+    mapping, with_graphs = _JOB
+    path, start, end, first_line, out_path, last = job
+    mapper = Mapper(mapping)
+    layout = csv_layout(Path(path))
+    with open(out_path, "w", encoding="utf-8", newline="\n") as out:
+        try:
+            mapper.emit(read_csv(Path(path), start=start, end=end, first_line=first_line,
+                                 layout=layout), out, with_graphs,
+                         constants=last)
+        except MappingErrors:
+            pass
+        except PeaceldError as exc:
+            mapper.errors.append(exc)
+    return mapper.stats, mapper.errors
+
+
+def map_csv_parallel(mapping: Mapping, path: Path, out: TextIO, with_graphs: bool,
+                     workers: int) -> Mapper:
+    """Map a large CSV on several cores; the output is the same as a one-process run.
+
+    The file is cut at record boundaries, each part is mapped by a forked worker into a
+    temporary file, and the parts are copied to ``out`` in order.
+    """
+    import multiprocessing
+    import tempfile
+
+    from .records import csv_layout, split_csv
+
+    global _JOB
+    result = Mapper(mapping)
+    layout = csv_layout(path)
+    if layout is None:
+        return result
+    ranges = split_csv(path, workers, layout)
+    with tempfile.TemporaryDirectory(prefix="peaceld-map-") as tmp:
+        jobs = [(str(path), a, b, line, f"{tmp}/part{i}.nq", i == len(ranges) - 1)
+                for i, (a, b, line) in enumerate(ranges)]
+        _JOB = (mapping, with_graphs)
+        try:
+            with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+                parts = pool.map(_map_part, jobs)
+        finally:
+            _JOB = None
+        for stats, errors in parts:
+            result.stats.records += stats.records
+            result.stats.quads += stats.quads
+            for name, n in stats.by_kind.items():
+                result.stats.by_kind[name] = result.stats.by_kind.get(name, 0) + n
+            result.errors += errors
+        if not result.errors:
+            for job in jobs:
+                _append_file(Path(job[4]), out)
+    result.errors = result.errors[:MAX_ERRORS]
+    return result
+
+
+def _append_file(part: Path, out: TextIO) -> None:
+    """Append a file to a stream; in the kernel when the stream is a real file."""
+    import shutil
+
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd is not None:
+        out.flush()
+        with part.open("rb") as src:
+            size = part.stat().st_size
+            sent = 0
+            try:
+                while sent < size:
+                    n = os.sendfile(fd, src.fileno(), sent, size - sent)
+                    if n == 0:
+                        break
+                    sent += n
+                return
+            except OSError:
+                if sent:
+                    raise
+    with part.open(encoding="utf-8", newline="") as src:
+        shutil.copyfileobj(src, out, 1 << 20)

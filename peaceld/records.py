@@ -146,40 +146,131 @@ def read_facts(path: Path) -> Iterator[Record]:
             yield _record(item, path, source=source)
 
 
-def read_csv(path: Path, delimiter: str | None = None) -> Iterator[Record]:
-    """Records of a CSV file (streamed); the header gives field names; lines count from 1."""
+@dataclass(frozen=True)
+class CsvLayout:
+    """What every part of a CSV file shares: its delimiter, header and where data starts."""
+
+    delimiter: str
+    header: list[str]
+    data_start: int  # byte offset of the first data row
+    header_lines: int  # physical lines the header takes
+
+
+def csv_layout(path: Path, delimiter: str | None = None) -> CsvLayout | None:
+    """Sniff the delimiter (';' or ',') and read the header; None for an empty file."""
     try:
-        handle = path.open(encoding="utf-8", newline="")
+        with path.open("rb") as handle:
+            sample = handle.read(4096)
+            handle.seek(0)
+            text = sample.decode("utf-8", errors="ignore")
+            if delimiter is None:
+                delimiter = ";" if text.count(";") > text.count(",") else ","
+            lines = []
+            while True:  # the header may hold quoted newlines
+                raw = handle.readline()
+                if not raw:
+                    break
+                lines.append(raw)
+                if b"".join(lines).count(b'"') % 2 == 0:
+                    break
     except OSError as exc:
         raise PeaceldError(f"cannot read: {exc.strerror}", file=path) from None
-    with handle:
-        try:
-            sample = handle.read(4096)
-        except UnicodeDecodeError:
-            raise PeaceldError("not valid UTF-8", file=path) from None
-        handle.seek(0)
-        if delimiter is None:
-            delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        reader = csv.reader(handle, delimiter=delimiter)
-        name = str(path)
-        try:
-            header = next(reader, None)
-            if header is None:
+    if not lines:
+        return None
+    try:
+        header_text = b"".join(lines).decode("utf-8")
+    except UnicodeDecodeError:
+        raise PeaceldError("not valid UTF-8", file=path, line=1) from None
+    header = next(csv.reader([header_text], delimiter=delimiter), [])
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    return CsvLayout(delimiter, header, sum(len(x) for x in lines), len(lines))
+
+
+def _text_lines(path: Path, start: int, end: int | None, first_line: int,
+                position: list[int]) -> Iterator[str]:
+    """Decoded lines of a byte range; ``position[0]`` tracks the physical line number."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        offset = start
+        for raw in handle:
+            if end is not None and offset >= end:
                 return
-            header = [h.strip().lstrip("\ufeff") for h in header]
-            width = len(header)
-            for row in reader:
-                line = reader.line_num
-                if not row:
-                    continue
-                if len(row) != width:
-                    raise PeaceldError(f"row has {len(row)} fields, the header has {width}",
-                                       file=path, line=line)
-                yield Record(dict(zip(header, row, strict=True)), name, line)
-        except UnicodeDecodeError:
-            raise PeaceldError("not valid UTF-8", file=path, line=reader.line_num + 1) from None
-        except csv.Error as exc:
-            raise PeaceldError(f"CSV error: {exc}", file=path, line=reader.line_num) from None
+            offset += len(raw)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise PeaceldError("not valid UTF-8", file=path, line=position[0]) from None
+            position[0] += 1
+            yield text
+
+
+def read_csv(path: Path, delimiter: str | None = None, start: int | None = None,
+             end: int | None = None, first_line: int | None = None,
+             layout: CsvLayout | None = None) -> Iterator[Record]:
+    """Records of a CSV file, streamed; the header gives field names; lines count from 1.
+
+    ``start``/``end`` (byte offsets at record boundaries) and ``first_line`` read one part
+    of a large file, for mapping it in parallel.
+    """
+    layout = layout or csv_layout(path, delimiter)
+    if layout is None:
+        return
+    header, width, name = layout.header, len(layout.header), str(path)
+    line0 = first_line if first_line is not None else layout.header_lines + 1
+    position = [line0]
+    lines = _text_lines(path, layout.data_start if start is None else start, end, line0,
+                        position)
+    reader = csv.reader(lines, delimiter=layout.delimiter)
+    try:
+        row_line = position[0]
+        for row in reader:
+            line, row_line = row_line, position[0]
+            if not row:
+                continue
+            if len(row) != width:
+                raise PeaceldError(f"row has {len(row)} fields, the header has {width}",
+                                   file=path, line=line)
+            yield Record(dict(zip(header, row, strict=True)), name, line)
+    except csv.Error as exc:
+        raise PeaceldError(f"CSV error: {exc}", file=path, line=position[0] - 1) from None
+
+
+def split_csv(path: Path, parts: int, layout: CsvLayout) -> list[tuple[int, int, int]]:
+    """Cut a CSV into (start, end, first line) ranges at record boundaries.
+
+    A cut goes after a newline where the count of quote characters so far is even, so a
+    quoted field with a newline in it is never split.
+    """
+    size = path.stat().st_size
+    cuts = [layout.data_start]
+    with path.open("rb") as handle:
+        handle.seek(layout.data_start)
+        quotes, lines, pos = 0, layout.header_lines, layout.data_start
+        line_at = [layout.header_lines + 1]
+        for k in range(1, parts):
+            target = layout.data_start + (size - layout.data_start) * k // parts
+            while pos < target:
+                block = handle.read(min(1 << 20, target - pos))
+                if not block:
+                    break
+                quotes += block.count(b'"')
+                lines += block.count(b"\n")
+                pos += len(block)
+            while True:  # finish the line, and keep going while inside quotes
+                raw = handle.readline()
+                if not raw:
+                    break
+                quotes += raw.count(b'"')
+                lines += raw.count(b"\n")
+                pos += len(raw)
+                if quotes % 2 == 0:
+                    break
+            if pos >= size or pos <= cuts[-1]:
+                break
+            cuts.append(pos)
+            line_at.append(lines + 1)
+    cuts.append(size)
+    return [(cuts[i], cuts[i + 1], line_at[i]) for i in range(len(cuts) - 1)]
 
 
 READERS: dict[str, Callable[[Path], Iterator[Record]]] = {

@@ -142,3 +142,39 @@ def test_mapping_is_deterministic(tmp_path: Path) -> None:
         map_files(ROOT / "mappings" / "contributions.yaml", [data], out, ONTOLOGY, False)
         runs.append(out.getvalue())
     assert runs[0] == runs[1]
+
+
+def test_parallel_csv_equals_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large CSVs are cut into parts for several cores; the output must not change."""
+    import peaceld.build as build_module
+
+    mapping = write(tmp_path, "m.yaml", CSV_MAPPING)
+    rows = ["name;count;day;flag;tags;note"]
+    for i in range(3000):
+        note = f'"line one\nline two {i}; quoted ""x"""' if i % 7 == 0 else f"n{i}"
+        rows.append(f"item {i};{i},5;03/02/2004;{'yes' if i % 2 else 'NO'};a|b;{note}")
+    data = write(tmp_path, "d.csv", "\n".join(rows) + "\n")
+
+    def mapped(threshold: int) -> str:
+        monkeypatch.setattr(build_module, "PARALLEL_MIN_BYTES", threshold)
+        out = io.StringIO()
+        map_files(mapping, [data], out, ONTOLOGY, False)
+        return out.getvalue()
+
+    one = mapped(1 << 40)
+    assert "line one\\nline two 7; quoted \\\"x\\\"" in one
+    assert mapped(1) == one
+
+
+def test_parallel_csv_reports_true_line_numbers(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import peaceld.build as build_module
+
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_BYTES", 1)
+    mapping = write(tmp_path, "m.yaml", CSV_MAPPING)
+    rows = ["name;count;day;flag;tags;note"]
+    rows += [f"item {i};1;03/02/2004;no;;" for i in range(2000)]
+    rows[1800] = "item x;1;03/02/2004;perhaps;;"
+    data = write(tmp_path, "d.csv", "\n".join(rows) + "\n")
+    with pytest.raises(MappingErrors, match=r"d\.csv:1801: 'perhaps' is not in lookup table"):
+        map_files(mapping, [data], io.StringIO(), ONTOLOGY, False)
