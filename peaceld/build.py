@@ -10,6 +10,7 @@ Outputs (byte-identical for the same input):
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -32,7 +33,7 @@ from .mapper import (
     load_mapping,
     map_csv_parallel,
 )
-from .namespaces import ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH
+from .namespaces import ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH, serialization_prefixes
 from .project import Project, find_project
 from .records import read_records
 
@@ -59,10 +60,69 @@ def parse_rdf_file(path: Path, fmt: ox.RdfFormat | None = None) -> list[ox.Quad]
 
 
 def load_ontology_quads(files: Iterable[Path]) -> list[ox.Quad]:
-    """Every ontology file's triples, placed in the ontology graph."""
+    """Every ontology file's triples, placed in the ontology graph, blank nodes labelled
+    by their content so that two builds write the same bytes."""
     graph = ox.NamedNode(ONTOLOGY_GRAPH)
-    return [ox.Quad(q.subject, q.predicate, q.object, graph)
-            for path in files for q in parse_rdf_file(path)]
+    quads = canonical_blank_nodes([q for path in files for q in parse_rdf_file(path)])
+    return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
+
+
+def canonical_blank_nodes(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """Relabel blank nodes by a hash of what they describe (their outgoing triples, followed
+    through nested blank nodes, and the first triple that points at them).
+
+    Parsers label blank nodes at random; OWL axioms such as ``owl:AllDisjointClasses`` and
+    RDF lists are made of them. Acyclic blank structures, the kind ontologies use, get a
+    stable label; blank nodes that share a description are told apart by their incoming
+    triple.
+    """
+    out_edges: dict[str, list[ox.Quad]] = {}
+    in_edges: dict[str, list[ox.Quad]] = {}
+    for q in quads:
+        if isinstance(q.subject, ox.BlankNode):
+            out_edges.setdefault(q.subject.value, []).append(q)
+        if isinstance(q.object, ox.BlankNode):
+            in_edges.setdefault(q.object.value, []).append(q)
+    if not out_edges and not in_edges:
+        return quads
+    memo: dict[str, str] = {}
+
+    def describe(node: str, seen: frozenset[str]) -> str:
+        if node in memo:
+            return memo[node]
+        if node in seen:
+            return "cycle"
+        parts = []
+        for q in out_edges.get(node, []):
+            obj = (describe(q.object.value, seen | {node}) if isinstance(q.object, ox.BlankNode)
+                   else str(q.object))
+            parts.append(f"{q.predicate} {obj}")
+        memo[node] = hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()
+        return memo[node]
+
+    labels: dict[str, ox.BlankNode] = {}
+    used: set[str] = set()
+    nodes = sorted(set(out_edges) | set(in_edges),
+                   key=lambda n: (describe(n, frozenset()), _incoming(in_edges.get(n, []))))
+    for node in nodes:
+        key = hashlib.sha256((describe(node, frozenset()) + _incoming(in_edges.get(node, [])))
+                             .encode()).hexdigest()[:16]
+        label, n = key, 1
+        while label in used:
+            label, n = f"{key}x{n}", n + 1
+        used.add(label)
+        labels[node] = ox.BlankNode("b" + label)
+
+    def term(t):  # noqa: ANN001, ANN202 - any RDF term
+        return labels[t.value] if isinstance(t, ox.BlankNode) else t
+
+    return [ox.Quad(term(q.subject), q.predicate, term(q.object), q.graph_name) for q in quads]
+
+
+def _incoming(edges: list[ox.Quad]) -> str:
+    named = sorted(f"{q.subject} {q.predicate}" for q in edges
+                   if not isinstance(q.subject, ox.BlankNode))
+    return named[0] if named else ""
 
 
 def register_concepts(mapping: Mapping, ontology: list[ox.Quad]) -> None:
@@ -174,7 +234,7 @@ def _curie(iri: str) -> str:
 
 
 def serialize_outputs(quads: list[ox.Quad], triples: list[ox.Triple]) -> dict[str, bytes]:
-    prefixes = {k: v for k, v in PREFIXES.items() if k not in ("sh", "void", "dcat")}
+    prefixes = serialization_prefixes()
     return {
         "peaceld.ttl": ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes),
         "peaceld.trig": ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=prefixes),

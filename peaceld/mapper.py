@@ -373,10 +373,19 @@ class CompiledSpec:
         slow = self._slow()
         template = self.template
         assert template is not None
-        if self.split:
-            return slow
-        return _fast_path(template, self.piece, self.transforms, self._term_fn(),
-                          not self.optional, slow)
+        fn = slow if self.split else _fast_path(template, self.piece, self.transforms,
+                                                self._term_fn(), not self.optional, slow)
+        named = next((f for f in self.fields if not f.startswith("@")), None)
+
+        def attributed(values: Values) -> list[str]:
+            try:
+                return fn(values)
+            except FieldError as exc:  # point the error at the field's own line
+                if exc.field is None:
+                    exc.field = named
+                raise
+
+        return attributed
 
     def _slow(self) -> ValueFn:
         """The general path: list values, splitting, missing fields."""

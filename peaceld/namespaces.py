@@ -33,6 +33,20 @@ PREFIXES: dict[str, str] = {
 }
 
 
+#: Instance kinds that get a prefix of their own in Turtle and TriG output, so that
+#: ``operation:unmil`` reads better than ``<https://w3id.org/peaceld/id/operation/unmil>``.
+INSTANCE_KINDS = ("operation", "organisation", "state", "place", "practice", "conflict",
+                  "mandate", "instrument", "provision", "source", "transition", "funding",
+                  "arrangement", "trend", "lesson")
+
+
+def serialization_prefixes() -> dict[str, str]:
+    """Prefixes for writing RDF: the vocabularies plus one per instance kind."""
+    out = {k: v for k, v in PREFIXES.items() if k not in ("pldid", "sh", "void", "dcat")}
+    out.update({kind: f"{ID}{kind}/" for kind in INSTANCE_KINDS})
+    return out
+
+
 def expand(curie: str, prefixes: dict[str, str] | None = None) -> str | None:
     """Expand ``pld:Foo`` to a full IRI; return None if the prefix is unknown.
 
