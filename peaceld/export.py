@@ -1,0 +1,275 @@
+"""Export the knowledge graph in any RDF format, deterministically.
+
+Formats are small plugins behind one interface (``FORMATS``): each knows its file suffix,
+whether it keeps named graphs, and how to write sorted quads. Parts of the graph:
+
+* ``ontology``: the ontology graph;
+* ``data``: the facts as plain triples (the union of the passage graphs);
+* ``provenance``: the sources graph and every passage graph, as quads;
+* ``all``: everything, as quads (or as one merged graph in triple-only formats).
+
+Output is sorted, uses fixed prefixes and content-derived blank node labels, so the same
+build always exports the same bytes. A VoID + DCAT description of the dataset comes with
+every export written to a file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from .atomic import write_atomic
+from .errors import PeaceldError
+from .namespaces import ID, ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH, serialization_prefixes
+
+PARTS = ("ontology", "data", "provenance", "all")
+CONTEXT_FILE = Path(__file__).resolve().parent / "context.jsonld"
+CONTEXT_URL = "https://w3id.org/peaceld/context.jsonld"
+RDF_TYPE = PREFIXES["rdf"] + "type"
+
+
+@dataclass(frozen=True)
+class Format:
+    """One RDF format: its name, suffix, whether it keeps graphs, and its writer."""
+
+    name: str
+    suffix: str
+    media_type: str
+    quads: bool
+    write: Callable[[list, dict[str, str]], bytes]
+
+
+def _oxigraph_writer(fmt: ox.RdfFormat, prefixes: bool) -> Callable[[list, dict], bytes]:
+    def write(items: list, prefix_map: dict[str, str]) -> bytes:
+        return ox.serialize(items, format=fmt, prefixes=prefix_map if prefixes else None)
+
+    return write
+
+
+def _jsonld_writer(items: list, prefix_map: dict[str, str]) -> bytes:
+    """Compact JSON-LD with our published context: one node object per subject, sorted."""
+    context = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))["@context"]
+    reverse = {iri: term for term, iri in _context_terms(context).items()}
+    graphs: dict[str, dict[str, dict[str, list]]] = {}
+    for item in items:
+        graph = item.graph_name.value if isinstance(item, ox.Quad) and isinstance(
+            item.graph_name, ox.NamedNode) else "@default"
+        node = graphs.setdefault(graph, {}).setdefault(_node_id(item.subject), {})
+        p = item.predicate.value
+        if p == RDF_TYPE:
+            node.setdefault("@type", []).append(_compact(item.object.value, reverse, context))
+        else:
+            key = reverse.get(p) or _compact(p, reverse, context)
+            node.setdefault(key, []).append(_value(item.object, reverse, context))
+
+    def nodes(table: dict[str, dict[str, list]]) -> list[dict[str, Any]]:
+        out = []
+        for node_id in sorted(table):
+            obj: dict[str, Any] = {"@id": _compact(node_id, reverse, context)}
+            for key in sorted(table[node_id]):
+                values = sorted(table[node_id][key], key=lambda v: json.dumps(v, sort_keys=True))
+                obj[key] = values[0] if len(values) == 1 else values
+            out.append(obj)
+        return out
+
+    # The context is embedded, so the file parses offline; it is the same as the published
+    # peaceld/context.jsonld (CONTEXT_URL once the w3id redirect exists).
+    doc: dict[str, Any] = {"@context": context}
+    default = nodes(graphs.pop("@default", {}))
+    if graphs:
+        doc["@graph"] = default + [{"@id": g, "@graph": nodes(graphs[g])} for g in sorted(graphs)]
+    else:
+        doc["@graph"] = default
+    return (json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=False) + "\n").encode()
+
+
+def _context_terms(context: dict[str, Any]) -> dict[str, str]:
+    prefixes = {k: v for k, v in context.items() if isinstance(v, str) and v.endswith(("#", "/"))}
+    terms = {}
+    for term, value in context.items():
+        iri = value if isinstance(value, str) else value.get("@id") if isinstance(value, dict) \
+            else None
+        if iri is None or term in prefixes or term.startswith("@"):
+            continue
+        prefix, _, local = iri.partition(":")
+        terms[term] = prefixes[prefix] + local if prefix in prefixes else iri
+    return terms
+
+
+def _compact(iri: str, reverse: dict[str, str], context: dict[str, Any]) -> str:
+    """A compact IRI (prefix:local) for @id and @type values; terms are only for keys."""
+    best = ""
+    for prefix, ns in context.items():
+        if isinstance(ns, str) and ns.endswith(("#", "/")) and iri.startswith(ns):
+            local = iri[len(ns):]
+            if local and "/" not in local and len(ns) > len(best):
+                best = ns
+                result = f"{prefix}:{local}"
+    return result if best else iri
+
+
+def _node_id(term: ox.NamedNode | ox.BlankNode) -> str:
+    return term.value if isinstance(term, ox.NamedNode) else "_:" + term.value
+
+
+def _value(term: Any, reverse: dict[str, str], context: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(term, ox.NamedNode):
+        return {"@id": _compact(term.value, reverse, context)}
+    if isinstance(term, ox.BlankNode):
+        return {"@id": "_:" + term.value}
+    if term.language:
+        return {"@value": term.value, "@language": term.language}
+    datatype = term.datatype.value
+    if datatype == PREFIXES["xsd"] + "string":
+        return {"@value": term.value}
+    return {"@value": term.value, "@type": _compact(datatype, reverse, context)}
+
+
+FORMATS: dict[str, Format] = {
+    "ttl": Format("ttl", ".ttl", "text/turtle", False,
+                  _oxigraph_writer(ox.RdfFormat.TURTLE, True)),
+    "nt": Format("nt", ".nt", "application/n-triples", False,
+                 _oxigraph_writer(ox.RdfFormat.N_TRIPLES, False)),
+    "nq": Format("nq", ".nq", "application/n-quads", True,
+                 _oxigraph_writer(ox.RdfFormat.N_QUADS, False)),
+    "trig": Format("trig", ".trig", "application/trig", True,
+                   _oxigraph_writer(ox.RdfFormat.TRIG, True)),
+    "xml": Format("xml", ".rdf", "application/rdf+xml", False,
+                  _oxigraph_writer(ox.RdfFormat.RDF_XML, True)),
+    "jsonld": Format("jsonld", ".jsonld", "application/ld+json", True, _jsonld_writer),
+}
+
+
+def select(quads: list[ox.Quad], part: str) -> list[ox.Quad]:
+    """The quads of one part of the graph (see the module docstring)."""
+    if part not in PARTS:
+        raise PeaceldError(f"unknown graph part {part!r} (one of {', '.join(PARTS)})")
+    if part == "all":
+        return quads
+    if part == "ontology":
+        return [q for q in quads if q.graph_name.value == ONTOLOGY_GRAPH]
+    passage = ID + "passage/"
+    if part == "provenance":
+        return [q for q in quads if q.graph_name.value == SOURCES_GRAPH
+                or q.graph_name.value.startswith(passage)]
+    return [q for q in quads if q.graph_name.value.startswith(passage)]  # data
+
+
+def serialize(quads: list[ox.Quad], fmt: str, part: str = "all") -> bytes:
+    """Serialize one part in one format, sorted and with stable prefixes."""
+    if fmt not in FORMATS:
+        raise PeaceldError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    chosen = FORMATS[fmt]
+    items = select(quads, part)
+    keep_graphs = chosen.quads and part in ("provenance", "all")
+    if keep_graphs:
+        unique = {str(q): q for q in items}
+        ordered: list = [unique[k] for k in sorted(unique)]
+    else:
+        triples = {}
+        for q in items:
+            triples.setdefault(str(q.triple), q.triple)
+        ordered = [triples[k] for k in sorted(triples)]
+        if chosen.quads:  # a quad format asked for a triple part: the default graph
+            ordered = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                       for t in ordered]
+    return chosen.write(ordered, serialization_prefixes())
+
+
+def load_dataset(path: Path) -> list[ox.Quad]:
+    """Read a built dataset (N-Quads or TriG) back as quads."""
+    from .build import parse_rdf_file
+
+    return parse_rdf_file(path)
+
+
+def describe(quads: list[ox.Quad], meta: dict[str, Any], dumps: dict[str, str]) -> bytes:
+    """VoID + DCAT description of the dataset and its dumps, as Turtle."""
+    base = "https://w3id.org/peaceld/id/dataset/" + str(meta.get("name", "peaceld"))
+    triples_total = len({str(q.triple) for q in quads})
+    classes: Counter[str] = Counter()
+    subjects: dict[str, set[str]] = {}
+    properties: Counter[str] = Counter()
+    for q in quads:
+        properties[q.predicate.value] += 1
+        if q.predicate.value == RDF_TYPE and isinstance(q.object, ox.NamedNode):
+            subjects.setdefault(q.object.value, set()).add(str(q.subject))
+    for cls, members in subjects.items():
+        classes[cls] = len(members)
+    v, dcat, dct, xsd = (PREFIXES[k] for k in ("void", "dcat", "dcterms", "xsd"))
+    node = ox.NamedNode(base)
+    lit = ox.Literal
+
+    def integer(n: int) -> ox.Literal:
+        return lit(str(n), datatype=ox.NamedNode(xsd + "integer"))
+
+    out = [
+        ox.Triple(node, ox.NamedNode(RDF_TYPE), ox.NamedNode(v + "Dataset")),
+        ox.Triple(node, ox.NamedNode(RDF_TYPE), ox.NamedNode(dcat + "Dataset")),
+        ox.Triple(node, ox.NamedNode(dct + "title"), lit(str(meta.get("title", "peaceld")),
+                                                         language="en")),
+        ox.Triple(node, ox.NamedNode(dct + "description"),
+                  lit(str(meta.get("description", "")), language="en")),
+        ox.Triple(node, ox.NamedNode(dct + "license"),
+                  ox.NamedNode(str(meta.get("license",
+                                            "https://creativecommons.org/licenses/by/4.0/")))),
+        ox.Triple(node, ox.NamedNode(PREFIXES["owl"] + "versionInfo"),
+                  lit(str(meta.get("version", "0.1.0")))),
+        ox.Triple(node, ox.NamedNode(v + "triples"), integer(triples_total)),
+        ox.Triple(node, ox.NamedNode(v + "entities"),
+                  integer(len({str(q.subject) for q in quads}))),
+        ox.Triple(node, ox.NamedNode(v + "uriSpace"), lit(ID)),
+        ox.Triple(node, ox.NamedNode(v + "vocabulary"),
+                  ox.NamedNode("https://w3id.org/peaceld/ontology")),
+    ]
+    for cls, n in sorted(classes.items()):
+        part = ox.NamedNode(f"{base}/class/{_local(cls)}")
+        out += [ox.Triple(node, ox.NamedNode(v + "classPartition"), part),
+                ox.Triple(part, ox.NamedNode(v + "class"), ox.NamedNode(cls)),
+                ox.Triple(part, ox.NamedNode(v + "entities"), integer(n))]
+    for prop, n in sorted(properties.items()):
+        part = ox.NamedNode(f"{base}/property/{_local(prop)}")
+        out += [ox.Triple(node, ox.NamedNode(v + "propertyPartition"), part),
+                ox.Triple(part, ox.NamedNode(v + "property"), ox.NamedNode(prop)),
+                ox.Triple(part, ox.NamedNode(v + "triples"), integer(n))]
+    for name, media in sorted(dumps.items()):
+        dist = ox.NamedNode(f"{base}/dump/{name}")
+        out += [ox.Triple(node, ox.NamedNode(v + "dataDump"), ox.NamedNode(dist.value)),
+                ox.Triple(node, ox.NamedNode(dcat + "distribution"), dist),
+                ox.Triple(dist, ox.NamedNode(RDF_TYPE), ox.NamedNode(dcat + "Distribution")),
+                ox.Triple(dist, ox.NamedNode(dcat + "downloadURL"), ox.NamedNode(dist.value)),
+                ox.Triple(dist, ox.NamedNode(dct + "title"), lit(name)),
+                ox.Triple(dist, ox.NamedNode(dcat + "mediaType"), lit(media))]
+    ordered = sorted({str(t): t for t in out}.items())
+    return ox.serialize([t for _, t in ordered], format=ox.RdfFormat.TURTLE,
+                        prefixes={k: PREFIXES[k] for k in ("void", "dcat", "dcterms", "xsd",
+                                                            "owl", "pld")})
+
+
+def _local(iri: str) -> str:
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns):
+            return f"{prefix}-{iri[len(ns):]}".replace("/", "-")
+    return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def export(quads: list[ox.Quad], fmt: str, part: str, out: Path | None, compress: bool = False,
+           meta: dict[str, Any] | None = None) -> bytes | list[Path]:
+    """Export to a file (atomically, with a VoID/DCAT description beside it) or return bytes."""
+    data = serialize(quads, fmt, part)
+    if compress:
+        data = gzip.compress(data, mtime=0)  # mtime 0: the same bytes every time
+    if out is None:
+        return data
+    write_atomic(out, data)
+    description = out.with_name(out.name.split(".")[0] + ".void.ttl")
+    write_atomic(description, describe(select(quads, part), meta or {},
+                                       {out.name: FORMATS[fmt].media_type}))
+    return [out, description]

@@ -1,0 +1,352 @@
+"""Export round trips, the query library's answers, the embedded store and a real server."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import http.server
+import io
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from click.testing import CliRunner
+from rdflib.compare import isomorphic
+
+from peaceld.build import build
+from peaceld.cli import main
+from peaceld.errors import PeaceldError
+from peaceld.export import FORMATS, PARTS, load_dataset, serialize
+from peaceld.project import bundled_root
+from peaceld.query import run_local
+from peaceld.store import DATA_GRAPH, ensure_store, push
+
+ROOT = bundled_root()
+OX = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS,
+      "trig": ox.RdfFormat.TRIG, "xml": ox.RdfFormat.RDF_XML, "jsonld": ox.RdfFormat.JSON_LD}
+RDFLIB = {"ttl": "turtle", "nt": "nt", "nq": "nquads", "trig": "trig", "xml": "xml",
+          "jsonld": "json-ld"}
+RAPPER = {"ttl": "turtle", "nt": "ntriples", "nq": "nquads", "trig": "trig", "xml": "rdfxml"}
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("kg")
+    build(ROOT, out, validate=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def quads(dist: Path) -> list[ox.Quad]:
+    return load_dataset(dist / "peaceld.nq")
+
+
+def rdflib_graphs(data: bytes, fmt: str) -> dict[str, rdflib.Graph]:
+    if FORMATS[fmt].quads:
+        ds = rdflib.Dataset()
+        ds.parse(data=data, format=RDFLIB[fmt])
+        return {str(g.identifier): g for g in ds.graphs() if len(g)}
+    g = rdflib.Graph()
+    g.parse(data=data, format=RDFLIB[fmt])
+    return {"default": g}
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("part", ["all", "data"])
+def test_every_format_round_trips(quads: list[ox.Quad], fmt: str, part: str) -> None:
+    data = serialize(quads, fmt, part)
+    keep_graphs = FORMATS[fmt].quads and part == "all"
+    reference = serialize(quads, "nq" if keep_graphs else "nt", part)
+    # Oxigraph: the same set of quads
+    back = {str(q) for q in ox.parse(data, format=OX[fmt])}
+    ref_format = ox.RdfFormat.N_QUADS if keep_graphs else ox.RdfFormat.N_TRIPLES
+    assert back == {str(q) for q in ox.parse(reference, format=ref_format)}
+    # rdflib: graph by graph isomorphic (blank nodes included)
+    got = rdflib_graphs(data, fmt)
+    want = rdflib_graphs(reference, "nq" if keep_graphs else "nt")
+    if not keep_graphs:
+        got = {"default": next(iter(got.values()))}
+    assert set(got) == set(want)
+    for name in want:
+        assert isomorphic(got[name], want[name]), name
+
+
+@pytest.mark.skipif(shutil.which("rapper") is None, reason="raptor2-utils (rapper) missing")
+@pytest.mark.parametrize("fmt", sorted(RAPPER))
+def test_rapper_reads_every_format(quads: list[ox.Quad], tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / f"kg{FORMATS[fmt].suffix}"
+    path.write_bytes(serialize(quads, fmt, "all"))
+    output = "nquads" if FORMATS[fmt].quads else "ntriples"
+    result = subprocess.run(["rapper", "-q", "-i", RAPPER[fmt], "-o", output, str(path)],
+                            capture_output=True, text=True, check=True)
+    expected = len({str(q.triple if not FORMATS[fmt].quads else q) for q in quads})
+    assert len(set(result.stdout.splitlines())) == expected
+
+
+def test_exports_are_byte_identical_and_described(tmp_path: Path, dist: Path) -> None:
+    runner = CliRunner()
+    outs = []
+    for i in range(2):
+        out = tmp_path / f"run{i}" / "kg.trig.gz"
+        result = runner.invoke(main, ["export", "-f", "trig", "-g", "provenance", "--gzip",
+                                      "-o", str(out), "--dist", str(dist)])
+        assert result.exit_code == 0, result.output
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    assert b"GRAPH" in gzip.decompress(outs[0]) or b"{" in gzip.decompress(outs[0])
+    void = rdflib.Graph().parse(tmp_path / "run0" / "kg.void.ttl")
+    vd = rdflib.Namespace("http://rdfs.org/ns/void#")
+    dataset = next(void.subjects(rdflib.RDF.type, vd.Dataset))
+    assert int(next(void.objects(dataset, vd.triples))) > 1000
+    assert any(void.objects(None, vd.classPartition))
+
+
+def test_parts_are_disjoint_where_they_should_be(quads: list[ox.Quad]) -> None:
+    onto = set(ox.parse(serialize(quads, "nt", "ontology"), format=ox.RdfFormat.N_TRIPLES))
+    data = set(ox.parse(serialize(quads, "nt", "data"), format=ox.RdfFormat.N_TRIPLES))
+    assert onto and data
+    # the only overlap: claims of a source that restate the ontology's own concept axioms
+    # (e.g. article 003 says non-use of force has self-defence as an exception)
+    assert {q.subject.value.split("/concept/")[0] for q in onto & data} <= {
+        "https://w3id.org/peaceld"}
+    with pytest.raises(PeaceldError, match="unknown graph part"):
+        serialize(quads, "nt", "everything")
+    assert set(PARTS) == {"ontology", "data", "provenance", "all"}
+
+
+# --- the query library answers what the articles say -----------------------------------------
+
+
+def library(dist: Path, name: str) -> list[dict[str, str]]:
+    result = CliRunner().invoke(main, ["query", "--name", name, "-f", "csv",
+                                       "--dist", str(dist)])
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def test_library_has_at_least_15_titled_queries(dist: Path) -> None:
+    result = CliRunner().invoke(main, ["query", "--list", "--dist", str(dist)])
+    assert result.exit_code == 0
+    names = [p.stem for p in (ROOT / "queries").glob("*.rq")]
+    assert len(names) >= 15
+    for name in names:
+        assert name in result.output
+        assert "# title:" in (ROOT / "queries" / f"{name}.rq").read_text()
+
+
+def test_outcomes_by_source(dist: Path) -> None:
+    rows = {(r["article"], r["assessed"], r["outcome"]) for r in library(dist,
+                                                                          "outcomes-by-source")}
+    assert ("002_8669f93456044061", "United Nations Transition Assistance Group",
+            "success") in rows
+    assert ("002_8669f93456044061", "United Nations Assistance Mission for Rwanda",
+            "failure") in rows
+    assert ("001_dc7105e24f5d1192", "United Nations Mission in Liberia", "success") in rows
+    assert ("001_dc7105e24f5d1192", "Kosovo Force", "success") in rows
+
+
+def test_legal_basis_of_peace_enforcement(dist: Path) -> None:
+    articles = {r["article"] for r in library(dist, "legal-basis-of-peace-enforcement")
+                if r["article"]}
+    assert articles == {"39", "41", "42"}
+
+
+def test_principles_and_exceptions(dist: Path) -> None:
+    rows = library(dist, "principles-and-exceptions")
+    exceptions = {r["exception"] for r in rows if r["principle"] == "non-use of force"}
+    assert {"self-defence", "defence of the mandate"} <= exceptions
+
+
+def test_years_from_the_articles(dist: Path) -> None:
+    years = {r["label"]: (r["start"], r["end"]) for r in library(dist, "operations-by-start-year")}
+    assert years["United Nations Transition Assistance Group"] == ("1989", "1990")
+    assert years["Kosovo Force"][0] == "1999"
+    assert years["African Union Mission in Somalia"][0] == "2007"
+    founded = {r["label"]: r["founded"] for r in library(dist, "founding-years")}
+    assert founded["North Atlantic Treaty Organization"] == "1949"
+    assert founded["United Nations"] == "1945"
+
+
+def test_leads_and_who_says_it(dist: Path) -> None:
+    leads = {(r["orgLabel"], r["opLabel"]) for r in library(dist, "operations-by-lead")}
+    assert ("North Atlantic Treaty Organization", "Kosovo Force") in leads
+    assert ("African Union", "African Union Mission in Somalia") in leads
+    says = library(dist, "who-says-this")
+    assert [(r["article"], r["paragraph"]) for r in says] == [("001_dc7105e24f5d1192", "1")]
+
+
+def test_sources_and_challenges(dist: Path) -> None:
+    disclosure = {r["article"]: r["disclosure"]
+                  for r in library(dist, "sources-and-ai-disclosure")}
+    assert disclosure["003_9aeec1d430f0789f"] == "declared"
+    assert disclosure["004_648312329135cd7a"] == "partly-declared"
+    challenges = {(r["article"], r["challenge"]) for r in library(dist, "challenges-by-source")}
+    assert ("004_648312329135cd7a", "unequal burden-sharing") in challenges
+    assert ("003_9aeec1d430f0789f", "security risks to personnel") in challenges
+
+
+# --- query behaviour ------------------------------------------------------------------------
+
+
+def test_result_formats(dist: Path) -> None:
+    runner = CliRunner()
+    q = "SELECT ?l WHERE { operation:kfor rdfs:label ?l }"
+    as_json = runner.invoke(main, ["query", "-e", q.replace("operation:kfor",
+                                   "<https://w3id.org/peaceld/id/operation/kfor>"),
+                                   "-f", "json", "--dist", str(dist)])
+    assert as_json.exit_code == 0, as_json.output
+    doc = json.loads(as_json.stdout)
+    assert doc["results"]["bindings"][0]["l"]["value"] == "Kosovo Force"
+    ask = runner.invoke(main, ["query", "-e", "ASK { ?x a pld:PeaceOperation }",
+                               "--dist", str(dist)])
+    assert ask.stdout.strip() == "true"
+    construct = runner.invoke(main, ["query", "-e", "CONSTRUCT { ?o a pld:PeaceOperation } "
+                                     "WHERE { ?o a pld:PeaceOperation }", "-f", "nt",
+                                     "--dist", str(dist)])
+    assert construct.exit_code == 0
+    assert len(set(construct.stdout.splitlines())) >= 10
+
+
+def test_syntax_error_points_at_the_users_line(dist: Path) -> None:
+    result = CliRunner().invoke(main, ["query", "-e", "SELECT ?x\nWHERE { ?x a pld:Foo .",
+                                       "--dist", str(dist)])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: -e:2:")
+    assert "Traceback" not in result.output
+
+
+def test_service_is_refused(dist: Path) -> None:
+    result = CliRunner().invoke(main, ["query", "-e", "SELECT * WHERE { SERVICE "
+                                       "<http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+                                       "--dist", str(dist)])
+    assert result.exit_code == 2 and "SERVICE calls are refused" in result.output
+
+
+def test_timeout_stops_a_long_query(dist: Path) -> None:
+    location = ensure_store(dist)
+    slow = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }")
+    start = time.monotonic()
+    with pytest.raises(PeaceldError, match=r"query stopped after 0\.5 s"):
+        run_local(slow, location, fmt="json", timeout=0.5)
+    assert time.monotonic() - start < 10
+
+
+def test_unknown_query_name(dist: Path) -> None:
+    result = CliRunner().invoke(main, ["query", "--name", "outcomes-by-sauce",
+                                       "--dist", str(dist)])
+    assert result.exit_code == 2 and "did you mean 'outcomes-by-source'" in result.output
+
+
+def test_store_reloads_when_the_build_changes(tmp_path: Path, dist: Path) -> None:
+    copy = tmp_path / "dist"
+    shutil.copytree(dist, copy, ignore=shutil.ignore_patterns("store*"))
+    ensure_store(copy)
+    first = (copy / "store.sha256").read_text()
+    extra = b'<https://example.org/x> <https://example.org/p> "new" .\n'
+    (copy / "peaceld.nq").write_bytes((copy / "peaceld.nq").read_bytes() + extra)
+    kind, payload = run_local('ASK { ?x ?p "new" }', ensure_store(copy), fmt="json")
+    assert (copy / "store.sha256").read_text() != first
+    assert kind == "ask" and payload is True
+
+
+# --- a real Oxigraph server -----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def oxigraph_server(tmp_path: Path):
+    binary = shutil.which("oxigraph")
+    if binary is None:
+        pytest.skip("the oxigraph server (PyPI package 'oxigraph') is not installed")
+    port = free_port()
+    proc = subprocess.Popen([binary, "serve", "--location", str(tmp_path / "db"), "--bind",
+                             f"127.0.0.1:{port}", "--union-default-graph"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.1)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_push_then_query_the_server_like_the_embedded_store(oxigraph_server: str, dist: Path,
+                                                             quads: list[ox.Quad]) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["push", "--endpoint", f"{oxigraph_server}/store",
+                                  "--dist", str(dist)])
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(main, ["push", "--endpoint", f"{oxigraph_server}/store",
+                                 "--dist", str(dist)])
+    assert again.exit_code == 0  # replacing, not appending
+    for name in ("outcomes-by-source", "operations-by-lead", "legal-basis-of-peace-enforcement",
+                 "principles-and-exceptions", "challenges-by-source"):
+        local = runner.invoke(main, ["query", "--name", name, "-f", "csv", "--dist", str(dist)])
+        remote = runner.invoke(main, ["query", "--name", name, "-f", "csv", "--endpoint",
+                                      f"{oxigraph_server}/query"])
+        assert remote.exit_code == 0, remote.output
+        assert local.stdout.replace("\r\n", "\n") == remote.stdout.replace("\r\n", "\n"), name
+    count = runner.invoke(main, ["query", "-e", f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH "
+                                 f"<{DATA_GRAPH}> {{ ?s ?p ?o }} }}", "-f", "csv",
+                                 "--endpoint", f"{oxigraph_server}/query"])
+    data = {str(q.triple) for q in quads if q.graph_name.value.startswith(
+        "https://w3id.org/peaceld/id/passage/")}
+    assert int(count.stdout.split()[-1]) == len(data)
+
+
+class Refusing(http.server.BaseHTTPRequestHandler):
+    codes: list[int] = []
+
+    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        code = self.codes.pop(0) if self.codes else 204
+        self.send_response(code)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("codes", "message"), [
+    ([401], "HTTP 401, authentication required"),
+    ([403], "HTTP 403, forbidden"),
+    ([404], "HTTP 404, not found"),
+    ([500, 500, 500, 500], "HTTP 500"),
+])
+def test_push_errors_are_one_clear_line(quads: list[ox.Quad], codes: list[int],
+                                        message: str) -> None:
+    Refusing.codes = list(codes)
+    server = http.server.HTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(PeaceldError, match=message):
+            push(f"http://127.0.0.1:{server.server_port}/store", quads[:50], retries=3)
+    finally:
+        server.shutdown()
+
+
+def test_push_retries_transient_failures(quads: list[ox.Quad]) -> None:
+    Refusing.codes = [503, 502]
+    server = http.server.HTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sent = push(f"http://127.0.0.1:{server.server_port}/store", quads[:50], retries=3)
+        assert sum(sent.values()) >= 1
+    finally:
+        server.shutdown()
