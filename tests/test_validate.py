@@ -1,0 +1,259 @@
+"""`peaceld validate`: the contribution corpus, equivalence with pySHACL, reports, hostile input."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bench.synthetic import MAPPINGS, generate
+from peaceld.build import build
+from peaceld.cli import main
+from peaceld.errors import PeaceldError
+from peaceld.project import bundled_root
+from peaceld.validate import _canonical, validate_files
+
+ROOT = bundled_root()
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "tests" / "data" / "contributions"
+EXPECTED = json.loads((CORPUS / "expected.json").read_text())
+SH = "http://www.w3.org/ns/shacl#"
+PEACELD_SHAPES = "https://w3id.org/peaceld/shapes#"
+
+
+def component_iri(name: str) -> str:
+    return PEACELD_SHAPES + "UndefinedTermComponent" if name == "UndefinedTerm" else \
+        f"{SH}{name}ConstraintComponent"
+
+
+def test_the_corpus_is_big_enough() -> None:
+    assert len(EXPECTED) >= 25
+    assert all((CORPUS / name).is_file() for name in EXPECTED)
+
+
+@pytest.mark.parametrize("name", ["valid-full.ttl", "valid-minimal.ttl"])
+def test_valid_contributions_pass(name: str) -> None:
+    report = validate_files([CORPUS / name])
+    assert report.findings == [] and report.conforms
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_flawed_contribution_gives_its_finding(name: str) -> None:
+    want = EXPECTED[name]
+    report = validate_files([CORPUS / name])
+    found = [f for f in report.findings
+             if f.component == component_iri(want["component"])
+             and f.focus == f"<{want['focus']}>"
+             and f.path == (f"<{want['path']}>" if want["path"] else None)
+             and _canonical(f.value) == _canonical(want["value"])
+             and f.severity == want["severity"]]
+    assert len(found) == 1, (want, report.findings)
+    assert found[0].file == str(CORPUS / name) and found[0].line  # points at the source line
+    assert report.conforms == (want["severity"] != "Violation" and all(
+        f.severity != "Violation" for f in report.findings))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED)[::3] + ["valid-full.ttl"])
+def test_same_findings_as_pyshacl_on_the_corpus(name: str) -> None:
+    ours = {f.key() for f in validate_files([CORPUS / name]).findings}
+    theirs = {f.key() for f in validate_files([CORPUS / name], engine="pyshacl").findings}
+    assert ours == theirs
+
+
+def test_same_findings_as_pyshacl_on_synthetic_data(tmp_path: Path) -> None:
+    """A few thousand triples with a 5% defect rate: both engines report the same results."""
+    from peaceld.build import map_files
+
+    tables = generate(8000, tmp_path / "syn", seed=3, defect_rate=0.05)
+    out = tmp_path / "syn.nq"
+    with out.open("w") as handle:
+        for table in tables:
+            map_files(REPO / MAPPINGS[table], [tmp_path / "syn" / f"{table}.csv"], handle,
+                      sorted((ROOT / "ontology").glob("*.ttl")))
+    ours = validate_files([out])
+    theirs = validate_files([out], engine="pyshacl")
+    assert len(ours.findings) > 20
+    assert {f.key() for f in ours.findings} == {f.key() for f in theirs.findings}
+
+
+def test_the_built_graph_conforms(tmp_path: Path) -> None:
+    result = build(ROOT, tmp_path, validate=True)
+    assert result.validation is not None and result.validation.conforms
+    report = validate_files([tmp_path / "peaceld.nq"])
+    assert report.conforms and report.focus_nodes > 300
+
+
+def test_build_refuses_a_graph_that_does_not_conform(tmp_path: Path) -> None:
+    runner = CliRunner()
+    project = tmp_path / "proj"
+    assert runner.invoke(main, ["init", str(project)]).exit_code == 0
+    article = "003_9aeec1d430f0789f"
+    (project / "facts" / f"{article}.passages.yaml").write_text(
+        (ROOT / "facts" / f"{article}.passages.yaml").read_text())
+    (project / "facts" / f"{article}.yaml").write_text(
+        f"article:\n  id: {article}\n  title: T\n  ai_written: declared\nfacts:\n"
+        "  - kind: operation\n    at: s18p2\n    id: amisom\n    name: AU Mission in Somalia\n"
+        "    start_year: 2007\n    end_year: 1999\n")
+    result = runner.invoke(main, ["build", str(project), "-q"])
+    assert result.exit_code == 2
+    assert "does not conform" in result.output and "ends (1999) before it starts" in result.output
+    assert not (project / "dist").exists()
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def test_cli_formats_and_exit_codes(tmp_path: Path) -> None:
+    runner = CliRunner()
+    bad = CORPUS / "op-end-before-start.ttl"
+    text = runner.invoke(main, ["validate", str(bad)])
+    assert text.exit_code == 1
+    assert f"({bad}:" in text.output and "ends (1999) before it starts (2003)" in text.output
+    assert text.output.rstrip().splitlines()[-1].startswith("does not conform: 1 violation")
+    ok = runner.invoke(main, ["validate", str(CORPUS / "valid-full.ttl")])
+    assert ok.exit_code == 0 and "conforms: 0 violation" in ok.output
+    warning = CORPUS / "contrib-share-over-100.ttl"
+    assert runner.invoke(main, ["validate", str(warning)]).exit_code == 0
+    assert runner.invoke(main, ["validate", str(warning), "--fail-on", "warning"]).exit_code == 1
+    as_json = json.loads(runner.invoke(main, ["validate", str(bad), "-f", "json"]).output)
+    assert as_json["conforms"] is False and as_json["counts"] == {"Violation": 1}
+    turtle = runner.invoke(main, ["validate", str(bad), "-f", "turtle"]).output
+    assert "sh:ValidationReport" in turtle and "sh:conforms false" in turtle
+    junit = runner.invoke(main, ["validate", str(bad), "-f", "junit"]).output
+    assert junit.startswith("<?xml") and 'failures="1"' in junit
+
+
+def test_focus_and_class_subsets() -> None:
+    runner = CliRunner()
+    bad = str(CORPUS / "claim-two-outcomes.ttl")
+    assert runner.invoke(main, ["validate", bad, "--class", "pld:PeaceOperation"]).exit_code == 0
+    assert runner.invoke(main, ["validate", bad, "--class", "pld:OutcomeAssessment"]
+                         ).exit_code == 1
+    assert runner.invoke(main, ["validate", bad, "--focus",
+                                "https://example.org/contrib/op"]).exit_code == 0
+    assert runner.invoke(main, ["validate", bad, "--focus",
+                                "https://example.org/contrib/a1"]).exit_code == 1
+
+
+def test_csv_through_a_mapping(tmp_path: Path) -> None:
+    data = tmp_path / "troops.csv"
+    data.write_text("operation;country;iso3;month;troops;police;female_share;verified\n"
+                    "unmil;Ghana;GHA;03/2004;1.034;12;4,5;No\n"
+                    "unmil;Ghana;GHA;04/2004;900;12;145,0;No\n")
+    result = CliRunner().invoke(main, ["validate", str(data), "-m",
+                                       str(ROOT / "mappings" / "contributions.yaml"),
+                                       "--fail-on", "warning"])
+    assert result.exit_code == 1 and "percentage between 0 and 100" in result.output
+
+
+# --- hostile input ---------------------------------------------------------------------------
+
+
+class Listener(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802
+        Listener.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ld+json")
+        self.end_headers()
+        self.wfile.write(b'{"@context": {"name": "http://schema.org/name"}}')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def listener():
+    Listener.hits = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def run_validate(path: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def test_jsonld_remote_context_is_not_fetched(tmp_path: Path, listener: str) -> None:
+    doc = tmp_path / "remote.jsonld"
+    doc.write_text(json.dumps({"@context": f"{listener}/context.jsonld",
+                               "@id": "https://example.org/x", "name": "X"}))
+    code, output = run_validate(doc)
+    assert Listener.hits == []
+    assert code == 2 and output.startswith(f"error: {doc}")
+
+
+def test_owl_imports_are_not_followed(tmp_path: Path, listener: str) -> None:
+    doc = tmp_path / "imports.ttl"
+    doc.write_text(f"<https://example.org/o> a <http://www.w3.org/2002/07/owl#Ontology> ;\n"
+                   f"  <http://www.w3.org/2002/07/owl#imports> <{listener}/other.ttl> .\n")
+    code, _ = run_validate(doc)
+    assert Listener.hits == [] and code == 0
+
+
+def test_rdfxml_external_entity_and_billion_laughs(tmp_path: Path, listener: str) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not read me")
+    xxe = tmp_path / "xxe.rdf"
+    xxe.write_text(f'<?xml version="1.0"?>\n<!DOCTYPE r [ <!ENTITY s SYSTEM "file://{secret}"> '
+                   f'<!ENTITY h SYSTEM "{listener}/x"> ]>\n'
+                   '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                   'xmlns:ex="https://example.org/"><rdf:Description rdf:about='
+                   '"https://example.org/x"><ex:p>&s;&h;</ex:p></rdf:Description></rdf:RDF>\n')
+    code, output = run_validate(xxe)
+    assert code == 2 and "DOCTYPE" in output and "do not read me" not in output
+    assert Listener.hits == []
+    laughs = tmp_path / "lol.rdf"
+    entities = "".join(f'<!ENTITY l{i} "&l{i - 1};&l{i - 1};&l{i - 1};&l{i - 1};">'
+                       for i in range(1, 10))
+    laughs.write_text(f'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY l0 "lol">{entities}]>\n'
+                      '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n')
+    code, _ = run_validate(laughs)
+    assert code == 2
+
+
+def test_base_iri_tricks_fetch_nothing(tmp_path: Path, listener: str) -> None:
+    doc = tmp_path / "base.ttl"
+    doc.write_text(f"@base <{listener}/> .\n<x> <p> <../../etc/passwd> .\n")
+    code, _ = run_validate(doc)
+    assert Listener.hits == [] and code == 0
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+    (b'<https://example.org/s> <https://example.org/p> "caf\xe9" .\n', "error: "),
+    (b"<https://example.org/s> <https://example.org/p> .\n", ":1:"),
+])
+def test_broken_files_give_one_clean_line(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.nt"
+    path.write_bytes(content)
+    code, output = run_validate(path)
+    assert code == 2 and message in output and len(output.strip().splitlines()) == 1
+
+
+def test_huge_literal_and_deep_nesting(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.nt"
+    huge.write_text(f'<https://example.org/s> <http://www.w3.org/2000/01/rdf-schema#label> '
+                    f'"{"x" * 5_000_000}" .\n')
+    code, _ = run_validate(huge)
+    assert code == 0
+    deep = tmp_path / "deep.ttl"
+    deep.write_text("<https://example.org/s> <https://example.org/p> " + "[ <p> " * 20000
+                    + "1" + " ]" * 20000 + " .\n")
+    code, output = run_validate(deep)
+    assert code in (0, 2) and "Traceback" not in output
+
+
+def test_unknown_format_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "data.xlsx"
+    path.write_text("a,b")
+    with pytest.raises(PeaceldError, match="unknown RDF format"):
+        validate_files([path])
