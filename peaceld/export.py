@@ -153,13 +153,16 @@ def select(quads: list[ox.Quad], part: str) -> list[ox.Quad]:
         raise PeaceldError(f"unknown graph part {part!r} (one of {', '.join(PARTS)})")
     if part == "all":
         return quads
+    names = [q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
+             for q in quads]
     if part == "ontology":
-        return [q for q in quads if q.graph_name.value == ONTOLOGY_GRAPH]
+        return [q for q, g in zip(quads, names, strict=True) if g == ONTOLOGY_GRAPH]
     passage = ID + "passage/"
     if part == "provenance":
-        return [q for q in quads if q.graph_name.value == SOURCES_GRAPH
-                or q.graph_name.value.startswith(passage)]
-    return [q for q in quads if q.graph_name.value.startswith(passage)]  # data
+        return [q for q, g in zip(quads, names, strict=True)
+                if g == SOURCES_GRAPH or g.startswith(passage)]
+    # data: the passage graphs, and triples in the default graph (e.g. a mapped table)
+    return [q for q, g in zip(quads, names, strict=True) if g == "" or g.startswith(passage)]
 
 
 def serialize(quads: list[ox.Quad], fmt: str, part: str = "all") -> bytes:

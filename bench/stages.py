@@ -1,0 +1,157 @@
+"""One benchmark stage, run in its own process so its time and peak RSS are its own.
+
+    python -m bench.stages STAGE TOOL WORKDIR
+
+Stages read the synthetic data in WORKDIR (made by ``bench.synthetic``) and write there.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = ["organisations", "states", "operations", "contributions", "claims"]
+
+#: Queries that make sense on the synthetic data: from the library, plus aggregates.
+QUERIES = {
+    "operations-by-lead": (ROOT / "queries" / "operations-by-lead.rq").read_text(),
+    "operations-by-start-year": (ROOT / "queries" / "operations-by-start-year.rq").read_text(),
+    "operation-types": (ROOT / "queries" / "operation-types.rq").read_text(),
+    "activities-of-operation": (ROOT / "queries" / "activities-of-operation.rq").read_text(),
+    "troops-per-operation": """
+        SELECT ?op (SUM(?t) AS ?troops) WHERE {
+          ?c a pld:Contribution ; pld:toOperation ?op ; pld:troops ?t } GROUP BY ?op
+        ORDER BY DESC(?troops) LIMIT 20""",
+    "outcomes-per-operation": """
+        SELECT ?op ?o (COUNT(*) AS ?n) WHERE {
+          ?a a pld:OutcomeAssessment ; pld:assesses ?op ; pld:outcome ?o } GROUP BY ?op ?o
+        ORDER BY ?op LIMIT 50""",
+}
+
+
+def data_file(work: Path) -> Path:
+    return work / "data.nq"
+
+
+def stage_map(tool: str, work: Path) -> int:
+    if tool == "peaceld":
+        from peaceld.build import map_files
+
+        ontology = sorted((ROOT / "ontology").glob("*.ttl"))
+        n = 0
+        with data_file(work).open("w", encoding="utf-8") as out:
+            for table in TABLES:
+                stats = map_files(ROOT / "bench" / "mappings" / f"synthetic-{table}.yaml",
+                                  [work / f"{table}.csv"], out, ontology)
+                n += stats.quads
+        return n
+    raise SystemExit(f"unknown tool {tool}")  # Morph-KGC runs from its own venv (bench.suite)
+
+
+def _quads(work: Path) -> list:
+    from peaceld.build import parse_rdf_file
+
+    return parse_rdf_file(data_file(work))
+
+
+def stage_validate(tool: str, work: Path) -> int:
+    from peaceld.validate import validate_files
+
+    report = validate_files([data_file(work)], engine="pyshacl" if tool == "pySHACL" else
+                            "peaceld")
+    (work / f"findings-{tool}.json").write_text(json.dumps(sorted(
+        [list(map(str, f.key())) for f in report.findings])))
+    return report.triples
+
+
+def stage_export(tool: str, work: Path, fmt: str) -> int:
+    if tool == "peaceld":
+        from peaceld.export import serialize
+
+        quads = _quads(work)
+        (work / f"export.{fmt}").write_bytes(serialize(quads, fmt, "data"))
+        return len(quads)
+    import rdflib
+
+    graph = rdflib.Graph()
+    graph.parse(data_file(work), format="nquads")
+    t = time.perf_counter()
+    graph.serialize(work / f"export-rdflib.{fmt}", format={"ttl": "turtle", "nt": "nt"}[fmt])
+    (work / f"rdflib-{fmt}-serialize-seconds").write_text(str(time.perf_counter() - t))
+    return len(graph)
+
+
+def stage_load(tool: str, work: Path) -> int:
+    if tool == "peaceld":
+        import pyoxigraph as ox
+
+        store_dir = work / "store"
+        import shutil
+
+        shutil.rmtree(store_dir, ignore_errors=True)
+        store = ox.Store(str(store_dir))
+        store.bulk_load(path=str(data_file(work)), format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        return len(store)
+    import rdflib
+
+    ds = rdflib.Dataset()
+    ds.parse(data_file(work), format="nquads")
+    return len(ds)
+
+
+def stage_query(tool: str, work: Path) -> int:
+    from peaceld.query import prepare
+
+    times: dict[str, float] = {}
+    if tool == "peaceld":
+        import pyoxigraph as ox
+
+        store = ox.Store.read_only(str(work / "store"))
+
+        def run(text: str) -> int:
+            return sum(1 for _ in store.query(prepare(text), use_default_graph_as_union=True))
+    else:
+        import rdflib
+
+        graph = rdflib.Dataset(default_union=True)
+        graph.parse(data_file(work), format="nquads")
+
+        def run(text: str) -> int:
+            return sum(1 for _ in graph.query(prepare(text)))
+    rows = {}
+    for name, text in QUERIES.items():
+        samples = []
+        for _ in range(3):
+            t = time.perf_counter()
+            rows[name] = run(text)
+            samples.append(time.perf_counter() - t)
+        times[name] = statistics.median(samples)
+    (work / f"query-times-{tool}.json").write_text(json.dumps({"times": times, "rows": rows}))
+    return len(QUERIES)
+
+
+def stage_push(tool: str, work: Path, endpoint: str) -> int:
+    from peaceld.store import push
+
+    sent = push(endpoint, _quads(work))
+    return sum(sent.values())
+
+
+def main() -> None:
+    stage, tool, work = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    extra = sys.argv[4:]
+    fn = {"map": stage_map, "validate": stage_validate, "export": stage_export,
+          "load": stage_load, "query": stage_query, "push": stage_push}[stage]
+    start = time.perf_counter()
+    n = fn(tool, work, *extra)
+    print(json.dumps({"items": n, "seconds": time.perf_counter() - start}))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
