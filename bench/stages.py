@@ -70,11 +70,11 @@ def stage_validate(tool: str, work: Path) -> int:
 
 def stage_export(tool: str, work: Path, fmt: str) -> int:
     if tool == "peaceld":
-        from peaceld.export import serialize
+        from peaceld.export import serialize_dump
 
-        quads = _quads(work)
-        (work / f"export.{fmt}").write_bytes(serialize(quads, fmt, "data"))
-        return len(quads)
+        data = serialize_dump(data_file(work), fmt, "data")
+        (work / f"export.{fmt}").write_bytes(data)
+        return data.count(b"\n") if fmt == "nt" else sum(1 for _ in open(data_file(work), "rb"))
     import rdflib
 
     graph = rdflib.Graph()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -186,6 +187,63 @@ def serialize(quads: list[ox.Quad], fmt: str, part: str = "all") -> bytes:
     return chosen.write(ordered, serialization_prefixes())
 
 
+OX_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
+              "nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG,
+              "xml": ox.RdfFormat.RDF_XML}
+
+
+def serialize_dump(dump: Path, fmt: str, part: str = "all") -> bytes:
+    """Serialize one part of a built N-Quads dump without Python objects in between.
+
+    The dump is bulk-loaded into an in-memory Oxigraph store and written by Oxigraph itself,
+    so a million triples take seconds. The order is Oxigraph's index order: stable for the
+    same data (a new triple does not move the others), but not alphabetical.
+    """
+    if fmt not in FORMATS:
+        raise PeaceldError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    if part not in PARTS:
+        raise PeaceldError(f"unknown graph part {part!r} (one of {', '.join(PARTS)})")
+    raw = dump.read_bytes()
+    blank = b"_:" in raw
+    if fmt == "jsonld" or (blank and fmt == "xml"):
+        return serialize(load_dataset(dump), fmt, part)
+    if blank:  # the bulk loader relabels blank nodes at random: keep ours as skolem IRIs
+        raw = _BLANK.sub(rb"\1<" + SKOLEM + rb"\2>", raw)
+    store = ox.Store()
+    store.bulk_load(raw, format=ox.RdfFormat.N_QUADS)
+    out = _dump_part(store, fmt, part)
+    return _SKOLEMIZED.sub(rb"_:\1", out) if blank else out
+
+
+SKOLEM = b"urn:peaceld:blank:"
+_BLANK = re.compile(rb"(^|[ \t])_:([A-Za-z0-9]+)(?=[ \t])", re.MULTILINE)
+_SKOLEMIZED = re.compile(rb"<" + re.escape(SKOLEM) + rb"([A-Za-z0-9]+)>")
+
+
+def _dump_part(store: ox.Store, fmt: str, part: str) -> bytes:
+    prefixes = serialization_prefixes()
+    keep_graphs = FORMATS[fmt].quads and part in ("provenance", "all")
+    if keep_graphs:
+        if part == "provenance":
+            store.remove_graph(ox.NamedNode(ONTOLOGY_GRAPH))
+            store.clear_graph(ox.DefaultGraph())
+        return store.dump(format=OX_FORMATS[fmt], prefixes=prefixes)
+    graph_filter = {
+        "all": "",
+        "ontology": f"FILTER (?g = <{ONTOLOGY_GRAPH}>)",
+        "data": f'FILTER (STRSTARTS(STR(?g), "{ID}passage/"))',
+        "provenance": f'FILTER (?g = <{SOURCES_GRAPH}> || STRSTARTS(STR(?g), "{ID}passage/"))',
+    }[part]
+    if part in ("ontology", "provenance"):
+        store.clear_graph(ox.DefaultGraph())
+    store.update(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {graph_filter} }}")
+    for graph in list(store.named_graphs()):
+        store.remove_graph(graph)
+    if FORMATS[fmt].quads:
+        return store.dump(format=OX_FORMATS[fmt], prefixes=prefixes)
+    return store.dump(format=OX_FORMATS[fmt], from_graph=ox.DefaultGraph(), prefixes=prefixes)
+
+
 def load_dataset(path: Path) -> list[ox.Quad]:
     """Read a built dataset (N-Quads or TriG) back as quads."""
     from .build import parse_rdf_file
@@ -263,16 +321,22 @@ def _local(iri: str) -> str:
     return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-def export(quads: list[ox.Quad], fmt: str, part: str, out: Path | None, compress: bool = False,
-           meta: dict[str, Any] | None = None) -> bytes | list[Path]:
-    """Export to a file (atomically, with a VoID/DCAT description beside it) or return bytes."""
-    data = serialize(quads, fmt, part)
+def export(quads: list[ox.Quad] | Path, fmt: str, part: str, out: Path | None,
+           compress: bool = False, meta: dict[str, Any] | None = None) -> bytes | list[Path]:
+    """Export to a file (atomically, with a VoID/DCAT description beside it) or return bytes.
+
+    ``quads`` is a list (written sorted) or the path of a built N-Quads dump (written by
+    Oxigraph directly, for speed).
+    """
+    dump = quads if isinstance(quads, Path) else None
+    data = serialize_dump(dump, fmt, part) if dump else serialize(quads, fmt, part)
     if compress:
         data = gzip.compress(data, mtime=0)  # mtime 0: the same bytes every time
     if out is None:
         return data
     write_atomic(out, data)
     description = out.with_name(out.name.split(".")[0] + ".void.ttl")
-    write_atomic(description, describe(select(quads, part), meta or {},
+    source = load_dataset(dump) if dump else quads
+    write_atomic(description, describe(select(source, part), meta or {},
                                        {out.name: FORMATS[fmt].media_type}))
     return [out, description]

@@ -55,9 +55,9 @@ def export_cmd(fmt: str, part: str, out: Path | None, compress: bool, dist: Path
       peaceld export -f trig -g provenance --gzip -o kg.trig.gz
       peaceld export -f jsonld -g data | head
     """
-    _, quads = dataset_of(dist)
+    dump = ensure_build(dist) / "peaceld.nq"
     meta = find_project(None).meta
-    result = export(quads, fmt, part, out, compress, meta)
+    result = export(dump, fmt, part, out, compress, meta)
     if out is None:
         sys.stdout.buffer.write(result)  # type: ignore[arg-type]
     else:
