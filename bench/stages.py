@@ -74,7 +74,7 @@ def stage_export(tool: str, work: Path, fmt: str) -> int:
 
         data = serialize_dump(data_file(work), fmt, "data")
         (work / f"export.{fmt}").write_bytes(data)
-        return data.count(b"\n") if fmt == "nt" else sum(1 for _ in open(data_file(work), "rb"))
+        return data_file(work).stat().st_size and data_file(work).read_bytes().count(b"\n")
     import rdflib
 
     graph = rdflib.Graph()

@@ -204,6 +204,12 @@ def serialize_dump(dump: Path, fmt: str, part: str = "all") -> bytes:
     if part not in PARTS:
         raise PeaceldError(f"unknown graph part {part!r} (one of {', '.join(PARTS)})")
     raw = dump.read_bytes()
+    if fmt in ("nt", "ttl"):
+        lines = canonical_triples(raw, part)
+        if lines is not None:
+            if fmt == "nt":
+                return b" .\n".join(lines) + b" .\n" if lines else b""
+            return turtle_from_triples(lines)
     blank = b"_:" in raw
     if fmt == "jsonld" or (blank and fmt == "xml"):
         return serialize(load_dataset(dump), fmt, part)
@@ -213,6 +219,101 @@ def serialize_dump(dump: Path, fmt: str, part: str = "all") -> bytes:
     store.bulk_load(raw, format=ox.RdfFormat.N_QUADS)
     out = _dump_part(store, fmt, part)
     return _SKOLEMIZED.sub(rb"_:\1", out) if blank else out
+
+
+_TERM = rb'(?:<[^>\n]*>|_:[A-Za-z0-9_.-]+|"(?:[^"\\\n]|\\.)*"(?:\^\^<[^>\n]*>|@[A-Za-z0-9-]+)?)'
+_QUAD = re.compile(
+    rb"^((?:<[^>\n]*>|_:[A-Za-z0-9_.-]+) <[^>\n]*> " + _TERM + rb")(?: (<[^>\n]*>))? \.\n",
+    re.MULTILINE)
+
+
+def canonical_triples(raw: bytes, part: str) -> list[bytes] | None:
+    """Unique triples (N-Triples without " .") of one part of a canonical N-Quads dump.
+
+    Works on the bytes with one C-level regex: the dumps peaceld writes have one statement
+    per line with single spaces. A file that does not match line for line gets None, and
+    the caller takes the general path.
+    """
+    found = _QUAD.findall(raw)
+    if len(found) != raw.count(b"\n"):
+        return None
+    if part == "all":
+        triples = dict.fromkeys(t for t, _ in found)
+    else:
+        passage = b"<" + (ID + "passage/").encode()
+        if part == "ontology":
+            wanted = b"<" + ONTOLOGY_GRAPH.encode() + b">"
+            triples = dict.fromkeys(t for t, g in found if g == wanted)
+        elif part == "data":
+            triples = dict.fromkeys(t for t, g in found if not g or g.startswith(passage))
+        else:  # provenance
+            sources = b"<" + SOURCES_GRAPH.encode() + b">"
+            triples = dict.fromkeys(t for t, g in found if g == sources or g.startswith(passage))
+    # the dump's own order (sorted for a build), duplicates across graphs dropped
+    return list(triples)
+
+
+_SAFE_LOCAL = re.compile(rb"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+RDF_TYPE_NT = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+
+def turtle_from_triples(lines: list[bytes]) -> bytes:
+    """Turtle from triples in N-Triples form: prefixes, and a subject's consecutive triples
+    grouped (a build's dump is sorted, so each subject is written once)."""
+    names = serialization_prefixes()
+    encoded = [(n.encode(), ns.encode()) for n, ns in sorted(names.items(),
+                                                              key=lambda kv: -len(kv[1]))]
+    cache: dict[bytes, bytes] = {RDF_TYPE_NT: b"a"}
+
+    def iri(t: bytes) -> bytes:
+        inner = t[1:-1]
+        for name, ns in encoded:
+            if inner.startswith(ns) and _SAFE_LOCAL.match(inner[len(ns):]):
+                return name + b":" + inner[len(ns):]
+        return t
+
+    def obj(t: bytes) -> bytes:
+        if t[0] == 60:  # '<'
+            hit = cache.get(t)
+            if hit is None:
+                hit = cache[t] = iri(t) if t != RDF_TYPE_NT else iri(t)
+            return hit
+        if t[-1] == 62:  # a typed literal: compact its datatype
+            value, _, datatype = t.rpartition(b"^^")
+            hit = cache.get(datatype)
+            if hit is None:
+                hit = cache[datatype] = iri(datatype)
+            return value + b"^^" + hit
+        return t
+
+    out = [b"@prefix " + n.encode() + b": <" + ns.encode() + b"> .\n"
+           for n, ns in sorted(names.items())]
+    append = out.append
+    subject = predicate = None
+    for line in lines:
+        s_, p_, o_ = line.split(b" ", 2)
+        if s_ != subject:
+            if subject is not None:
+                append(b" .\n")
+            s_short = cache.get(s_)
+            if s_short is None:
+                s_short = cache[s_] = iri(s_) if s_[0] == 60 else s_
+            p_short = cache.get(p_)
+            if p_short is None:
+                p_short = cache[p_] = iri(p_)
+            append(b"\n" + s_short + b" " + p_short + b" " + obj(o_))
+            subject, predicate = s_, p_
+        elif p_ != predicate:
+            p_short = cache.get(p_)
+            if p_short is None:
+                p_short = cache[p_] = iri(p_)
+            append(b" ;\n\t" + p_short + b" " + obj(o_))
+            predicate = p_
+        else:
+            append(b" ,\n\t\t" + obj(o_))
+    if subject is not None:
+        append(b" .\n")
+    return b"".join(out)
 
 
 SKOLEM = b"urn:peaceld:blank:"
