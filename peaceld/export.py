@@ -274,10 +274,7 @@ def turtle_from_triples(lines: list[bytes]) -> bytes:
 
     def obj(t: bytes) -> bytes:
         if t[0] == 60:  # '<'
-            hit = cache.get(t)
-            if hit is None:
-                hit = cache[t] = iri(t) if t != RDF_TYPE_NT else iri(t)
-            return hit
+            return iri(t)
         if t[-1] == 62:  # a typed literal: compact its datatype
             value, _, datatype = t.rpartition(b"^^")
             hit = cache.get(datatype)
@@ -289,28 +286,37 @@ def turtle_from_triples(lines: list[bytes]) -> bytes:
     out = [b"@prefix " + n.encode() + b": <" + ns.encode() + b"> .\n"
            for n, ns in sorted(names.items())]
     append = out.append
+    get = cache.get
     subject = predicate = None
     for line in lines:
         s_, p_, o_ = line.split(b" ", 2)
-        if s_ != subject:
-            if subject is not None:
-                append(b" .\n")
-            s_short = cache.get(s_)
-            if s_short is None:
-                s_short = cache[s_] = iri(s_) if s_[0] == 60 else s_
-            p_short = cache.get(p_)
+        o_short = get(o_)
+        if o_short is None:
+            o_short = obj(o_)
+            if o_[0] == 60:
+                cache[o_] = o_short
+        if s_ == subject:
+            if p_ == predicate:
+                append(b" ,\n\t\t" + o_short)
+                continue
+            p_short = get(p_)
             if p_short is None:
                 p_short = cache[p_] = iri(p_)
-            append(b"\n" + s_short + b" " + p_short + b" " + obj(o_))
-            subject, predicate = s_, p_
-        elif p_ != predicate:
-            p_short = cache.get(p_)
-            if p_short is None:
-                p_short = cache[p_] = iri(p_)
-            append(b" ;\n\t" + p_short + b" " + obj(o_))
+            append(b" ;\n\t" + p_short + b" " + o_short)
             predicate = p_
-        else:
-            append(b" ,\n\t\t" + obj(o_))
+            continue
+        if subject is not None:
+            append(b" .\n")
+        s_short = get(s_)
+        if s_short is None:
+            s_short = iri(s_) if s_[0] == 60 else s_
+            if len(cache) < 1_000_000:
+                cache[s_] = s_short
+        p_short = get(p_)
+        if p_short is None:
+            p_short = cache[p_] = iri(p_)
+        append(b"\n" + s_short + b" " + p_short + b" " + o_short)
+        subject, predicate = s_, p_
     if subject is not None:
         append(b" .\n")
     return b"".join(out)
