@@ -96,6 +96,7 @@ def stage_load(tool: str, work: Path) -> int:
         store = ox.Store(str(store_dir))
         store.bulk_load(path=str(data_file(work)), format=ox.RdfFormat.N_QUADS)
         store.flush()
+        store.optimize()
         return len(store)
     import rdflib
 

@@ -152,11 +152,20 @@ def run_remote(endpoint: str, text: str, fmt: str = "table", timeout: float | No
         body = remote_query(endpoint, query, "application/n-triples", timeout or 60)
         triples = sorted(ox.parse(body, format=ox.RdfFormat.N_TRIPLES), key=str)
         return "graph", ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-    accept = RESULT_FORMATS.get(fmt, RESULT_FORMATS["json"])[1]
-    body = remote_query(endpoint, query, accept, timeout or 60)
-    if form == "ASK":
-        return "ask", bool(json.loads(body)["boolean"]) if fmt in ("table", "json") else body
-    return "select", body
+    # JSON results from every store, rewritten here: the output matches the embedded store's
+    # whatever the server's own CSV or XML habits are.
+    body = remote_query(endpoint, query, RESULT_FORMATS["json"][1], timeout or 60)
+    if form == "ASK" and fmt in ("table", "json"):
+        return "ask", bool(json.loads(body)["boolean"])
+    if fmt in ("table", "json"):
+        return "select", body
+    try:
+        results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    except SyntaxError as exc:
+        raise PeaceldError(f"the endpoint sent results that are not SPARQL JSON: {exc}",
+                           file=endpoint) from None
+    return ("ask" if form == "ASK" else "select",
+            results.serialize(format=RESULT_FORMATS[fmt][0]))
 
 
 def _query_form(text: str) -> str:

@@ -8,7 +8,6 @@ import http.server
 import io
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -257,33 +256,6 @@ def test_store_reloads_when_the_build_changes(tmp_path: Path, dist: Path) -> Non
 
 
 # --- a real Oxigraph server -----------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture()
-def oxigraph_server(tmp_path: Path):
-    binary = shutil.which("oxigraph")
-    if binary is None:
-        pytest.skip("the oxigraph server (PyPI package 'oxigraph') is not installed")
-    port = free_port()
-    proc = subprocess.Popen([binary, "serve", "--location", str(tmp_path / "db"), "--bind",
-                             f"127.0.0.1:{port}", "--union-default-graph"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.1)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def test_push_then_query_the_server_like_the_embedded_store(oxigraph_server: str, dist: Path,

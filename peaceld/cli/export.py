@@ -71,7 +71,9 @@ def export_cmd(fmt: str, part: str, out: Path | None, compress: bool, dist: Path
               help="The build folder (default: ./dist, built first if missing).")
 @click.option("--retries", type=int, default=3, show_default=True,
               help="Retries on connection errors and 408/429/5xx answers.")
-def push_cmd(endpoint: str, dist: Path | None, retries: int) -> None:
+@click.option("--timeout", type=float, default=600, show_default=True,
+              help="Seconds to wait for the store to answer each request.")
+def push_cmd(endpoint: str, dist: Path | None, retries: int, timeout: float) -> None:
     """Load the graphs into a triple store, replacing each graph atomically.
 
     Sends the ontology, the data (union of passage graphs), the sources and every passage
@@ -86,7 +88,7 @@ def push_cmd(endpoint: str, dist: Path | None, retries: int) -> None:
     _, quads = dataset_of(dist)
     err = console(stderr=True)
     sent = push(endpoint, quads, progress=lambda m: err.print(f"[dim]{m}[/dim]"),
-                retries=retries)
+                retries=retries, timeout=timeout)
     big = sorted(sent.items(), key=lambda kv: -kv[1])[:5]
     print_table(f"Pushed {len(sent)} graphs ({sum(sent.values())} triples)",
                 ["graph", "triples"], [[g, n] for g, n in big])

@@ -1,0 +1,117 @@
+"""Real servers for the tests: an Oxigraph server and, where Debian's package is installed,
+Virtuoso. Under CI (``PEACELD_CI=1``) a missing server fails the test instead of skipping it,
+so a broken install step cannot hide."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def need(binary: str, package: str) -> str:
+    """The path of ``binary``; skip (fail under CI) when it is not installed."""
+    path = shutil.which(binary)
+    if path is None:
+        message = f"{binary} is not installed ({package})"
+        if os.environ.get("PEACELD_CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, seconds: float, log: Path | None = None
+                  ) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            detail = log.read_text(errors="replace")[-800:] if log and log.exists() else ""
+            pytest.fail(f"server exited early ({proc.returncode}): {detail}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own server
+                return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"no answer from {url} after {seconds:.0f} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture()
+def oxigraph_server(tmp_path: Path) -> Iterator[str]:
+    """An Oxigraph server on 127.0.0.1 (PyPI package 'oxigraph'); yields its base URL."""
+    binary = need("oxigraph", "PyPI package 'oxigraph'")
+    port = free_port()
+    proc = subprocess.Popen([binary, "serve", "--location", str(tmp_path / "db"), "--bind",
+                             f"127.0.0.1:{port}", "--union-default-graph"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{base}/query?query=ASK%7B%7D", proc, 30)
+    yield base
+    stop(proc)
+
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {d}/virtuoso.db
+ErrorLogFile = {d}/virtuoso.log
+LockFile = {d}/virtuoso.lck
+TransactionFile = {d}/virtuoso.trx
+xa_persistent_file = {d}/virtuoso.pxa
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {d}/virtuoso-temp.db
+TransactionFile = {d}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql}
+DisableUnixSocket = 1
+DirsAllowed = ., {d}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = {d}/www
+ServerThreads = 4
+MaxClientConnections = 4
+[SPARQL]
+ResultSetMaxRows = 100000
+MaxQueryExecutionTime = 60
+"""
+
+
+@pytest.fixture(scope="module")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Virtuoso (Debian's 'virtuoso-opensource') on 127.0.0.1 with a fresh database; yields
+    its base URL. The database administrator is dba/dba, Virtuoso's default."""
+    binary = need("virtuoso-t", "Debian package 'virtuoso-opensource'")
+    where = tmp_path_factory.mktemp("virtuoso")
+    (where / "www").mkdir()
+    port = free_port()
+    ini = where / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(d=where, sql=free_port(), http=port))
+    proc = subprocess.Popen([binary, "+foreground", "+configfile", str(ini)], cwd=where,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{base}/sparql?query=ASK%7B%7D", proc, 120, where / "virtuoso.log")
+    yield base
+    stop(proc)
