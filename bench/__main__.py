@@ -148,7 +148,7 @@ def run_size(size: int, runs: int, args: argparse.Namespace) -> list[dict]:
                      str(work / "contributions.csv"), "--format", "nt", "-o",
                      str(work / "peaceld.nt")])
     bench("map", "peaceld", map_cmd)
-    morph = ensure_morph() if not args.quick else None
+    morph = ensure_morph() if not args.quick and size <= args.morph_max else None
     if morph is not None:
         bench("map", "Morph-KGC", timed([str(morph), "-m", "morph_kgc",
                                          str(morph_config(work))]))
@@ -177,7 +177,8 @@ def run_size(size: int, runs: int, args: argparse.Namespace) -> list[dict]:
                     repeat=1)
         if row:
             row["query_times"] = json.loads((work / "query-times-rdflib.json").read_text())
-    server = None if args.quick else start_oxigraph(work / "oxigraph-db")
+    server = (None if args.quick or size > args.push_max
+              else start_oxigraph(work / "oxigraph-db"))
     if server is not None:
         proc, endpoint = server
         try:
@@ -268,6 +269,12 @@ def main() -> None:
     parser.add_argument("--pyshacl-max", type=int, default=100_000)
     parser.add_argument("--rdflib-max", type=int, default=1_000_000)
     parser.add_argument("--rdflib-query-max", type=int, default=1_000_000)
+    parser.add_argument("--morph-max", type=int, default=10_000_000)
+    parser.add_argument("--push-max", type=int, default=1_000_000,
+                        help="largest size to push to an Oxigraph server (its transactional "
+                        "PUT needs minutes per million triples)")
+    parser.add_argument("--one-run-from", type=int, default=10_000_000,
+                        help="from this size on, measure each stage once")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--quick", action="store_true", help="no peers that need installing, "
                         "no server: the smoke run")
@@ -277,7 +284,7 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         print(f"size {size:,}", file=sys.stderr)
-        rows += run_size(size, args.runs, args)
+        rows += run_size(size, args.runs if size < args.one_run_from else 1, args)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(rows, indent=1))
     if args.plot:

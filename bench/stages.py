@@ -16,12 +16,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ["organisations", "states", "operations", "contributions", "claims"]
 
-#: Queries that make sense on the synthetic data: from the library, plus aggregates.
+#: Queries with answers on the synthetic data: three from the library (the others ask about
+#: things only the articles have), a selective question about one operation, and two
+#: aggregates over every contribution or claim. Written as a researcher would write them.
 QUERIES = {
     "operations-by-lead": (ROOT / "queries" / "operations-by-lead.rq").read_text(),
     "operations-by-start-year": (ROOT / "queries" / "operations-by-start-year.rq").read_text(),
-    "operation-types": (ROOT / "queries" / "operation-types.rq").read_text(),
-    "activities-of-operation": (ROOT / "queries" / "activities-of-operation.rq").read_text(),
+    "operations-by-host": (ROOT / "queries" / "operations-by-host.rq").read_text(),
+    "contributors-to-one-operation": """
+        SELECT ?state ?label (SUM(?t) AS ?troops) WHERE {
+          ?c pld:toOperation <https://w3id.org/peaceld/id/operation/op7> ;
+             pld:contributingState ?state ; pld:troops ?t .
+          OPTIONAL { ?state rdfs:label ?label }
+        } GROUP BY ?state ?label ORDER BY DESC(?troops)""",
     "troops-per-operation": """
         SELECT ?op (SUM(?t) AS ?troops) WHERE {
           ?c a pld:Contribution ; pld:toOperation ?op ; pld:troops ?t } GROUP BY ?op
