@@ -77,11 +77,17 @@ def stage_validate(tool: str, work: Path) -> int:
 
 def stage_export(tool: str, work: Path, fmt: str) -> int:
     if tool == "peaceld":
-        from peaceld.export import serialize_dump
+        import pyoxigraph as ox
 
-        data = serialize_dump(data_file(work), fmt, "data")
-        (work / f"export.{fmt}").write_bytes(data)
-        return data_file(work).stat().st_size and data_file(work).read_bytes().count(b"\n")
+        from peaceld.export import export
+
+        # what `peaceld export -f FMT -g data -o FILE` does: the file and its VoID description
+        export(data_file(work), fmt, "data", work / f"export.{fmt}")
+        void = ox.Store()
+        void.load(path=str(work / "export.void.ttl"), format=ox.RdfFormat.TURTLE)
+        found = void.query("SELECT ?n WHERE { ?d a <http://rdfs.org/ns/void#Dataset> ; "
+                           "<http://rdfs.org/ns/void#triples> ?n }")
+        return int(next(iter(found))["n"].value)
     import rdflib
 
     graph = rdflib.Graph()

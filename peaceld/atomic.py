@@ -24,10 +24,17 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8",
             handle = os.fdopen(fd, mode, encoding=encoding, newline=newline)
         with handle:
             yield handle
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_atomic(path: Path, data: bytes) -> None:

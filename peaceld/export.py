@@ -19,14 +19,14 @@ import gzip
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from .atomic import write_atomic
+from .atomic import atomic_open, write_atomic
 from .errors import PeaceldError
 from .namespaces import ID, ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH, serialization_prefixes
 
@@ -227,6 +227,20 @@ _QUAD = re.compile(
     re.MULTILINE)
 
 
+def _keeps(part: str) -> Callable[[bytes], bool]:
+    """Whether a statement of graph ``g`` (bytes, b"" for the default graph) is in ``part``."""
+    passage = b"<" + (ID + "passage/").encode()
+    if part == "all":
+        return lambda g: True
+    if part == "ontology":
+        wanted = b"<" + ONTOLOGY_GRAPH.encode() + b">"
+        return lambda g: g == wanted
+    if part == "data":
+        return lambda g: not g or g.startswith(passage)
+    sources = b"<" + SOURCES_GRAPH.encode() + b">"
+    return lambda g: g == sources or g.startswith(passage)
+
+
 def canonical_triples(raw: bytes, part: str) -> list[bytes] | None:
     """Unique triples (N-Triples without " .") of one part of a canonical N-Quads dump.
 
@@ -237,20 +251,91 @@ def canonical_triples(raw: bytes, part: str) -> list[bytes] | None:
     found = _QUAD.findall(raw)
     if len(found) != raw.count(b"\n"):
         return None
-    if part == "all":
-        triples = dict.fromkeys(t for t, _ in found)
-    else:
-        passage = b"<" + (ID + "passage/").encode()
-        if part == "ontology":
-            wanted = b"<" + ONTOLOGY_GRAPH.encode() + b">"
-            triples = dict.fromkeys(t for t, g in found if g == wanted)
-        elif part == "data":
-            triples = dict.fromkeys(t for t, g in found if not g or g.startswith(passage))
-        else:  # provenance
-            sources = b"<" + SOURCES_GRAPH.encode() + b">"
-            triples = dict.fromkeys(t for t, g in found if g == sources or g.startswith(passage))
+    keep = _keeps(part)
     # the dump's own order (sorted for a build), duplicates across graphs dropped
-    return list(triples)
+    return list(dict.fromkeys(t for t, g in found if keep(g)))
+
+
+class NotStreamable(Exception):
+    """The dump is not sorted with one statement per line: take the in-memory path."""
+
+
+def stream_triples(dump: Path, part: str, chunk: int = 32 << 20) -> Iterator[list[bytes]]:
+    """Unique triples of one part of a sorted canonical dump (a build's), a batch per chunk.
+
+    Memory stays at about one chunk whatever the size: in a sorted dump the statements of
+    one triple in several graphs are adjacent, so repeats are dropped by looking back one
+    triple. Raises ``NotStreamable`` as soon as a line is out of order or not canonical.
+    """
+    keep = _keeps(part)
+    last_line, last = b"", None
+    with dump.open("rb") as handle:
+        rest = b""
+        while True:
+            block = handle.read(chunk)
+            data = rest + block
+            if block:
+                cut = data.rfind(b"\n") + 1
+                data, rest = data[:cut], data[cut:]
+            elif data and not data.endswith(b"\n"):
+                data += b"\n"
+            if data:
+                lines = data.split(b"\n")
+                lines.pop()
+                if lines[0] < last_line or lines != sorted(lines):
+                    raise NotStreamable(f"{dump}: not sorted")
+                last_line = lines[-1]
+                found = _QUAD.findall(data)
+                if len(found) != len(lines):
+                    raise NotStreamable(f"{dump}: not one canonical statement per line")
+                batch = []
+                for t, g in found:
+                    if t != last and keep(g):
+                        batch.append(t)
+                        last = t
+                if batch:
+                    yield batch
+            if not block:
+                return
+
+
+def ntriples_chunks(batches: Iterable[list[bytes]]) -> Iterator[bytes]:
+    """N-Triples from batches of triples in N-Triples form without the final " ."."""
+    for batch in batches:
+        yield b" .\n".join(batch) + b" .\n"
+
+
+@dataclass
+class TripleCounts:
+    """What a VoID description says of a set of unique triples sorted by subject."""
+
+    triples: int = 0
+    entities: int = 0
+    classes: Counter[bytes] = field(default_factory=Counter)
+    properties: Counter[bytes] = field(default_factory=Counter)
+    _subject: bytes = b""
+
+    def tap(self, batches: Iterable[list[bytes]]) -> Iterator[list[bytes]]:
+        """Pass the batches through, counting them."""
+        classes, properties = self.classes, self.properties
+        for batch in batches:
+            for line in batch:
+                s_, p_, o_ = line.split(b" ", 2)
+                if s_ != self._subject:
+                    self.entities += 1
+                    self._subject = s_
+                properties[p_] += 1
+                if p_ == RDF_TYPE_NT and o_[0] == 60:
+                    classes[o_] += 1
+            self.triples += len(batch)
+            yield batch
+
+    def as_void(self) -> dict[str, Any]:
+        def name(term: bytes) -> str:
+            return term[1:-1].decode("utf-8")
+        return {"triples": self.triples, "entities": self.entities,
+                "classes": {name(c): n for c, n in self.classes.items()},
+                "properties": {name(p): n for p, n in self.properties.items()}}
 
 
 _SAFE_LOCAL = re.compile(rb"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
@@ -258,8 +343,14 @@ RDF_TYPE_NT = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
 
 def turtle_from_triples(lines: list[bytes]) -> bytes:
-    """Turtle from triples in N-Triples form: prefixes, and a subject's consecutive triples
-    grouped (a build's dump is sorted, so each subject is written once)."""
+    """Turtle from triples in N-Triples form (see ``turtle_chunks``)."""
+    return b"".join(turtle_chunks([lines]))
+
+
+def turtle_chunks(batches: Iterable[list[bytes]]) -> Iterator[bytes]:
+    """Turtle from batches of triples in N-Triples form: prefixes, and a subject's
+    consecutive triples grouped (a build's dump is sorted, so each subject is written once).
+    Yields one piece per batch."""
     names = serialization_prefixes()
     encoded = [(n.encode(), ns.encode()) for n, ns in sorted(names.items(),
                                                               key=lambda kv: -len(kv[1]))]
@@ -288,38 +379,41 @@ def turtle_from_triples(lines: list[bytes]) -> bytes:
     append = out.append
     get = cache.get
     subject = predicate = None
-    for line in lines:
-        s_, p_, o_ = line.split(b" ", 2)
-        o_short = get(o_)
-        if o_short is None:
-            o_short = obj(o_)
-            if o_[0] == 60:
-                cache[o_] = o_short
-        if s_ == subject:
-            if p_ == predicate:
-                append(b" ,\n\t\t" + o_short)
+    for lines in batches:
+        for line in lines:
+            s_, p_, o_ = line.split(b" ", 2)
+            o_short = get(o_)
+            if o_short is None:
+                o_short = obj(o_)
+                if o_[0] == 60 and len(cache) < 1_000_000:
+                    cache[o_] = o_short
+            if s_ == subject:
+                if p_ == predicate:
+                    append(b" ,\n\t\t" + o_short)
+                    continue
+                p_short = get(p_)
+                if p_short is None:
+                    p_short = cache[p_] = iri(p_)
+                append(b" ;\n\t" + p_short + b" " + o_short)
+                predicate = p_
                 continue
+            if subject is not None:
+                append(b" .\n")
+            s_short = get(s_)
+            if s_short is None:
+                s_short = iri(s_) if s_[0] == 60 else s_
+                if len(cache) < 1_000_000:
+                    cache[s_] = s_short
             p_short = get(p_)
             if p_short is None:
                 p_short = cache[p_] = iri(p_)
-            append(b" ;\n\t" + p_short + b" " + o_short)
-            predicate = p_
-            continue
-        if subject is not None:
-            append(b" .\n")
-        s_short = get(s_)
-        if s_short is None:
-            s_short = iri(s_) if s_[0] == 60 else s_
-            if len(cache) < 1_000_000:
-                cache[s_] = s_short
-        p_short = get(p_)
-        if p_short is None:
-            p_short = cache[p_] = iri(p_)
-        append(b"\n" + s_short + b" " + p_short + b" " + o_short)
-        subject, predicate = s_, p_
+            append(b"\n" + s_short + b" " + p_short + b" " + o_short)
+            subject, predicate = s_, p_
+        yield b"".join(out)
+        out.clear()
     if subject is not None:
         append(b" .\n")
-    return b"".join(out)
+    yield b"".join(out)
 
 
 SKOLEM = b"urn:peaceld:blank:"
@@ -358,19 +452,27 @@ def load_dataset(path: Path) -> list[ox.Quad]:
     return parse_rdf_file(path)
 
 
-def describe(quads: list[ox.Quad], meta: dict[str, Any], dumps: dict[str, str]) -> bytes:
-    """VoID + DCAT description of the dataset and its dumps, as Turtle."""
-    base = "https://w3id.org/peaceld/id/dataset/" + str(meta.get("name", "peaceld"))
-    triples_total = len({str(q.triple) for q in quads})
-    classes: Counter[str] = Counter()
-    subjects: dict[str, set[str]] = {}
+def void_counts(quads: list[ox.Quad]) -> dict[str, Any]:
+    """Triples, entities, entities per class and triples per property of unique triples."""
+    triples = {str(q.triple): q.triple for q in quads}.values()
+    classes: dict[str, set[str]] = {}
     properties: Counter[str] = Counter()
-    for q in quads:
-        properties[q.predicate.value] += 1
-        if q.predicate.value == RDF_TYPE and isinstance(q.object, ox.NamedNode):
-            subjects.setdefault(q.object.value, set()).add(str(q.subject))
-    for cls, members in subjects.items():
-        classes[cls] = len(members)
+    for t in triples:
+        properties[t.predicate.value] += 1
+        if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            classes.setdefault(t.object.value, set()).add(str(t.subject))
+    return {"triples": len(triples), "entities": len({str(t.subject) for t in triples}),
+            "classes": {c: len(members) for c, members in classes.items()},
+            "properties": dict(properties)}
+
+
+def describe(quads: list[ox.Quad] | dict[str, Any], meta: dict[str, Any],
+             dumps: dict[str, str]) -> bytes:
+    """VoID + DCAT description of the dataset and its dumps, as Turtle.
+
+    ``quads`` are the quads of the part, or their ``void_counts`` already made."""
+    counts = quads if isinstance(quads, dict) else void_counts(quads)
+    base = "https://w3id.org/peaceld/id/dataset/" + str(meta.get("name", "peaceld"))
     v, dcat, dct, xsd = (PREFIXES[k] for k in ("void", "dcat", "dcterms", "xsd"))
     node = ox.NamedNode(base)
     lit = ox.Literal
@@ -390,19 +492,18 @@ def describe(quads: list[ox.Quad], meta: dict[str, Any], dumps: dict[str, str]) 
                                             "https://creativecommons.org/licenses/by/4.0/")))),
         ox.Triple(node, ox.NamedNode(PREFIXES["owl"] + "versionInfo"),
                   lit(str(meta.get("version", "0.1.0")))),
-        ox.Triple(node, ox.NamedNode(v + "triples"), integer(triples_total)),
-        ox.Triple(node, ox.NamedNode(v + "entities"),
-                  integer(len({str(q.subject) for q in quads}))),
+        ox.Triple(node, ox.NamedNode(v + "triples"), integer(counts["triples"])),
+        ox.Triple(node, ox.NamedNode(v + "entities"), integer(counts["entities"])),
         ox.Triple(node, ox.NamedNode(v + "uriSpace"), lit(ID)),
         ox.Triple(node, ox.NamedNode(v + "vocabulary"),
                   ox.NamedNode("https://w3id.org/peaceld/ontology")),
     ]
-    for cls, n in sorted(classes.items()):
+    for cls, n in sorted(counts["classes"].items()):
         part = ox.NamedNode(f"{base}/class/{_local(cls)}")
         out += [ox.Triple(node, ox.NamedNode(v + "classPartition"), part),
                 ox.Triple(part, ox.NamedNode(v + "class"), ox.NamedNode(cls)),
                 ox.Triple(part, ox.NamedNode(v + "entities"), integer(n))]
-    for prop, n in sorted(properties.items()):
+    for prop, n in sorted(counts["properties"].items()):
         part = ox.NamedNode(f"{base}/property/{_local(prop)}")
         out += [ox.Triple(node, ox.NamedNode(v + "propertyPartition"), part),
                 ox.Triple(part, ox.NamedNode(v + "property"), ox.NamedNode(prop)),
@@ -428,22 +529,50 @@ def _local(iri: str) -> str:
     return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
+def stream_export(dump: Path, fmt: str, part: str, out: Path, compress: bool = False
+                  ) -> dict[str, Any]:
+    """Write one part of a sorted build dump to ``out`` as N-Triples or Turtle, a chunk at a
+    time (memory stays flat whatever the size); returns its ``void_counts``. Raises
+    ``NotStreamable`` (and writes nothing) when the dump is not sorted and canonical."""
+    writer = {"nt": ntriples_chunks, "ttl": turtle_chunks}[fmt]
+    counts = TripleCounts()
+    with atomic_open(out, "wb", encoding=None) as handle:
+        sink = (gzip.GzipFile(filename="", fileobj=handle, mode="wb", mtime=0) if compress
+                else handle)
+        for piece in writer(counts.tap(stream_triples(dump, part))):
+            sink.write(piece)
+        if compress:
+            sink.close()
+    return counts.as_void()
+
+
 def export(quads: list[ox.Quad] | Path, fmt: str, part: str, out: Path | None,
            compress: bool = False, meta: dict[str, Any] | None = None) -> bytes | list[Path]:
     """Export to a file (atomically, with a VoID/DCAT description beside it) or return bytes.
 
-    ``quads`` is a list (written sorted) or the path of a built N-Quads dump (written by
-    Oxigraph directly, for speed).
+    ``quads`` is a list (written sorted) or the path of a built N-Quads dump (written from
+    its bytes, or by Oxigraph directly, for speed; N-Triples and Turtle files of a sorted
+    dump are streamed).
     """
+    if part not in PARTS:
+        raise PeaceldError(f"unknown graph part {part!r} (one of {', '.join(PARTS)})")
     dump = quads if isinstance(quads, Path) else None
+    description = out.with_name(out.name.split(".")[0] + ".void.ttl") if out else None
+    dumps = {out.name: FORMATS[fmt].media_type} if out else {}
+    if dump and out and fmt in ("nt", "ttl"):
+        try:
+            counts = stream_export(dump, fmt, part, out, compress)
+        except NotStreamable:
+            pass
+        else:
+            write_atomic(description, describe(counts, meta or {}, dumps))
+            return [out, description]
     data = serialize_dump(dump, fmt, part) if dump else serialize(quads, fmt, part)
     if compress:
         data = gzip.compress(data, mtime=0)  # mtime 0: the same bytes every time
     if out is None:
         return data
     write_atomic(out, data)
-    description = out.with_name(out.name.split(".")[0] + ".void.ttl")
     source = load_dataset(dump) if dump else quads
-    write_atomic(description, describe(select(source, part), meta or {},
-                                       {out.name: FORMATS[fmt].media_type}))
+    write_atomic(description, describe(select(source, part), meta or {}, dumps))
     return [out, description]
