@@ -90,7 +90,8 @@ def _execute(location: str | None, quads_nq: bytes | None, query: str, fmt: str)
         if quads_nq:
             store.load(quads_nq, format=ox.RdfFormat.N_QUADS)
     try:
-        result = store.query(query, use_default_graph_as_union=True)
+        # the embedded store holds the union in its default graph (store.load_store)
+        result = store.query(query, use_default_graph_as_union=location is None)
     except SyntaxError as exc:
         return ("syntax", str(exc))
     except (OSError, ValueError, RuntimeError) as exc:

@@ -1,8 +1,9 @@
 """Triple stores: the embedded on-disk Oxigraph store, and remote stores over HTTP.
 
 * ``embedded_store(dist)`` opens ``dist/store``, rebuilding it from ``dist/peaceld.nq``
-  whenever the build changed (a hash of the dump is kept beside the store). Queries see the
-  union of all graphs as their default graph.
+  whenever the build changed (a hash of the dump is kept beside the store). Every graph of
+  the dump is there as a named graph, and the default graph holds their union, written once
+  at load time: queries need no union flag, and each lookup reads one index instead of two.
 * ``push(endpoint, quads)`` loads the graphs into any store that speaks the SPARQL 1.1 Graph
   Store HTTP Protocol, replacing each graph with one PUT: the ontology, the data (the union
   of the passage graphs), the sources, and every passage graph.
@@ -49,6 +50,10 @@ def embedded_store(dist: Path, read_only: bool = True) -> ox.Store:
     return ox.Store.read_only(str(location)) if read_only else ox.Store(str(location))
 
 
+#: Bumped whenever what ``load_store`` writes changes, so older stores get rebuilt.
+STORE_LAYOUT = "2"
+
+
 def ensure_store(dist: Path) -> Path:
     """The folder of the build's on-disk store, reloaded first if the build changed."""
     dump = dist / "peaceld.nq"
@@ -56,19 +61,46 @@ def ensure_store(dist: Path) -> Path:
         raise PeaceldError("no build here: run 'peaceld build' first", file=dist)
     location = dist / "store"
     stamp = dist / "store.sha256"
-    wanted = _hash(dump)
+    wanted = f"{_hash(dump)} layout {STORE_LAYOUT}"
     if not (location.is_dir() and stamp.is_file() and stamp.read_text().strip() == wanted):
         tmp = dist / f".store-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        store = ox.Store(str(tmp))
-        store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
-        store.flush()
-        store.optimize()  # compact the bulk-loaded files: lookups get about 4x faster
-        del store
+        load_store(dump, tmp)
         shutil.rmtree(location, ignore_errors=True)
         os.replace(tmp, location)
         stamp.write_text(wanted + "\n")
     return location
+
+
+def load_store(dump: Path, location: Path) -> int:
+    """Bulk-load an N-Quads dump into a new on-disk store; return its number of quads.
+
+    The named graphs are loaded as they are, then the union of their triples goes into the
+    default graph, and the files are compacted. Graphs are copied as N-Triples written and
+    read by Oxigraph; those with blank nodes go quad by quad instead, because a parser would
+    give their blank nodes new labels.
+    """
+    shutil.rmtree(location, ignore_errors=True)
+    store = ox.Store(str(location))
+    store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    union = location.with_name(location.name + ".union.nt")
+    default = ox.DefaultGraph()
+    try:
+        with union.open("wb") as out:
+            for graph in list(store.named_graphs()):
+                triples = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+                if b"_:" in triples:
+                    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default)
+                                      for q in store.quads_for_pattern(None, None, None, graph))
+                else:
+                    out.write(triples)
+        store.bulk_load(path=str(union), format=ox.RdfFormat.N_TRIPLES)
+    finally:
+        union.unlink(missing_ok=True)
+    store.flush()
+    store.optimize()  # compact the bulk-loaded files: lookups get about 4x faster
+    n = len(store)
+    del store
+    return n
 
 
 # --- remote --------------------------------------------------------------------------------

@@ -37,8 +37,8 @@ from peaceld.export import (
     stream_triples,
 )
 from peaceld.project import bundled_root
-from peaceld.query import run_local
-from peaceld.store import DATA_GRAPH, ensure_store, push
+from peaceld.query import load_library, prepare, run_local
+from peaceld.store import DATA_GRAPH, STORE_LAYOUT, ensure_store, load_store, push
 
 ROOT = bundled_root()
 OX = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS,
@@ -298,6 +298,49 @@ def test_store_reloads_when_the_build_changes(tmp_path: Path, dist: Path) -> Non
     (copy / "peaceld.nq").write_bytes((copy / "peaceld.nq").read_bytes() + extra)
     kind, payload = run_local('ASK { ?x ?p "new" }', ensure_store(copy), fmt="json")
     assert (copy / "store.sha256").read_text() != first
+    assert kind == "ask" and payload is True
+
+
+def test_store_default_graph_is_the_union_of_the_graphs(tmp_path: Path, dist: Path) -> None:
+    dump = tmp_path / "d.nq"
+    dump.write_bytes(
+        b'<https://example.org/a> <https://example.org/p> "1" <https://example.org/g1> .\n'
+        b'<https://example.org/a> <https://example.org/p> "1" <https://example.org/g2> .\n'
+        b'_:b7 <https://example.org/q> <https://example.org/a> <https://example.org/g2> .\n'
+        b'<https://example.org/c> <https://example.org/p> "2" .\n')
+    assert load_store(dump, tmp_path / "s") == 6  # 4 quads, plus 2 union triples
+    store = ox.Store.read_only(str(tmp_path / "s"))
+    default = sorted(str(q) for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    assert len(default) == 3 and sum(q.startswith("_:") for q in default) == 1
+    assert {str(g) for g in store.named_graphs()} == {"<https://example.org/g1>",
+                                                       "<https://example.org/g2>"}
+    # the same blank node in its graph and in the union
+    assert store.query("ASK { ?b <https://example.org/q> ?a . "
+                       "GRAPH <https://example.org/g2> { ?b <https://example.org/q> ?a } }")
+    # and on the real build: every library query answers as with the union flag
+    location = ensure_store(dist)
+    built = ox.Store.read_only(str(location))
+    memory = ox.Store()
+    memory.load((dist / "peaceld.nq").read_bytes(), format=ox.RdfFormat.N_QUADS)
+    for query in load_library(sorted((bundled_root() / "queries").glob("*.rq"))).values():
+        text = prepare(query.text)
+        ours = sorted(map(str, built.query(text)))
+        union = sorted(map(str, memory.query(text, use_default_graph_as_union=True)))
+        assert ours == union and ours, query.path.name
+
+
+def test_store_of_an_older_layout_is_rebuilt(tmp_path: Path, dist: Path) -> None:
+    copy = tmp_path / "dist"
+    shutil.copytree(dist, copy, ignore=shutil.ignore_patterns("store*"))
+    ensure_store(copy)
+    digest = (copy / "store.sha256").read_text().split()[0]
+    (copy / "store.sha256").write_text(digest + "\n")  # what a peaceld before layout 2 wrote
+    shutil.rmtree(copy / "store")
+    ox.Store(str(copy / "store")).bulk_load(path=str(copy / "peaceld.nq"),
+                                            format=ox.RdfFormat.N_QUADS)
+    ensure_store(copy)
+    assert (copy / "store.sha256").read_text().strip().endswith(f"layout {STORE_LAYOUT}")
+    kind, payload = run_local("ASK { ?s a pld:PeaceOperation }", copy / "store", fmt="json")
     assert kind == "ask" and payload is True
 
 
