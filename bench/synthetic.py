@@ -5,6 +5,13 @@ bundled knowledge graph: organisations, states, operations (type, lead, host, ye
 activities, mandate), monthly troop contributions per country, and outcome claims that cite
 passages of synthetic sources (in named graphs, like the real facts).
 
+The volume grows where real data grows: monthly contributions and claims of sources. The
+number of operations and of the organisations leading them stops at what the real world has
+(at most 1,000 operations and 60 organisations; the real world has had well under a thousand
+peace operations, led by a few dozen organisations). ``stress=True`` lifts those caps, so
+operations keep growing with the size (25,000 at 10M triples, each with few contributions):
+a harder shape for queries that list every operation.
+
 A ``defect_rate`` share of records gets one flaw a validator should report (an operation
 that ends before it starts, one without a lead, a negative troop count, a share above 100 %).
 
@@ -30,6 +37,7 @@ REGIONS = ["Africa", "Europe", "Asia", "Americas", "Middle East"]
 #: Approximate triples (or quads) one row of each table becomes; used to size the tables.
 TRIPLES_PER_ROW = {"organisations": 4, "states": 4, "operations": 14, "contributions": 8,
                    "claims": 6}
+MAX_OPERATIONS = 1_000
 MAPPINGS = {name: f"bench/mappings/synthetic-{name}.yaml" for name in TRIPLES_PER_ROW}
 
 
@@ -42,12 +50,14 @@ class Plan:
     claims: int
 
     @classmethod
-    def for_triples(cls, triples: int) -> Plan:
+    def for_triples(cls, triples: int, stress: bool = False) -> Plan:
         """Table sizes for about ``triples`` triples; contributions carry the bulk."""
         operations = max(20, triples // 400)
         organisations = max(10, operations // 20)
+        if not stress:
+            operations, organisations = min(operations, MAX_OPERATIONS), min(organisations, 60)
         states = 193
-        claims = operations * 2
+        claims = max(40, triples // 200)
         fixed = (operations * TRIPLES_PER_ROW["operations"]
                  + organisations * TRIPLES_PER_ROW["organisations"]
                  + states * TRIPLES_PER_ROW["states"] + claims * TRIPLES_PER_ROW["claims"])
@@ -66,10 +76,11 @@ def _write(path: Path, header: list[str], rows) -> int:
     return n
 
 
-def generate(triples: int, out: Path, seed: int = 7, defect_rate: float = 0.0) -> dict[str, int]:
+def generate(triples: int, out: Path, seed: int = 7, defect_rate: float = 0.0,
+             stress: bool = False) -> dict[str, int]:
     """Write the tables for about ``triples`` triples into ``out``; return rows per table."""
     out.mkdir(parents=True, exist_ok=True)
-    plan = Plan.for_triples(triples)
+    plan = Plan.for_triples(triples, stress)
     rng = random.Random(seed)
 
     def flawed() -> bool:
@@ -142,8 +153,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/out/synthetic"))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--defect-rate", type=float, default=0.0)
+    parser.add_argument("--stress", action="store_true",
+                        help="operations grow with the size, past real-world counts")
     args = parser.parse_args()
-    counts = generate(args.triples, args.out, args.seed, args.defect_rate)
+    counts = generate(args.triples, args.out, args.seed, args.defect_rate, args.stress)
     for name, n in counts.items():
         print(f"{name}: {n:,} rows")
 
