@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import multiprocessing
+import os
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,13 +263,9 @@ class NotStreamable(Exception):
     """The dump is not sorted with one statement per line: take the in-memory path."""
 
 
-def stream_triples(dump: Path, part: str, chunk: int = 32 << 20) -> Iterator[list[bytes]]:
-    """Unique triples of one part of a sorted canonical dump (a build's), a batch per chunk.
-
-    Memory stays at about one chunk whatever the size: in a sorted dump the statements of
-    one triple in several graphs are adjacent, so repeats are dropped by looking back one
-    triple. Raises ``NotStreamable`` as soon as a line is out of order or not canonical.
-    """
+def _blocks(dump: Path, part: str, chunk: int) -> Iterator[tuple[bytes, bytes, bytes | None]]:
+    """Blocks of whole lines of a dump, each with what precedes it: its previous line, and
+    the last triple of ``part`` before it (None at the start)."""
     keep = _keeps(part)
     last_line, last = b"", None
     with dump.open("rb") as handle:
@@ -280,29 +279,54 @@ def stream_triples(dump: Path, part: str, chunk: int = 32 << 20) -> Iterator[lis
             elif data and not data.endswith(b"\n"):
                 data += b"\n"
             if data:
-                lines = data.split(b"\n")
-                lines.pop()
-                if lines[0] < last_line or lines != sorted(lines):
-                    raise NotStreamable(f"{dump}: not sorted")
-                last_line = lines[-1]
-                found = _QUAD.findall(data)
-                if len(found) != len(lines):
-                    raise NotStreamable(f"{dump}: not one canonical statement per line")
-                batch = []
-                for t, g in found:
-                    if t != last and keep(g):
-                        batch.append(t)
-                        last = t
-                if batch:
-                    yield batch
+                yield data, last_line, last
+                end = len(data) - 1
+                last_line = data[data.rfind(b"\n", 0, end) + 1:end]
+                while end > 0:  # the last line of the part, looking back from the end
+                    start = data.rfind(b"\n", 0, end) + 1
+                    found = _QUAD.match(data, start)
+                    if found is None or keep(found.group(2) or b""):
+                        last = found.group(1) if found else last
+                        break
+                    end = start - 1
             if not block:
                 return
 
 
-def ntriples_chunks(batches: Iterable[list[bytes]]) -> Iterator[bytes]:
-    """N-Triples from batches of triples in N-Triples form without the final " ."."""
-    for batch in batches:
-        yield b" .\n".join(batch) + b" .\n"
+def _block_triples(data: bytes, part: str, last_line: bytes, last: bytes | None,
+                   source: Path) -> list[bytes]:
+    """The unique triples of ``part`` in one block of a sorted canonical dump.
+
+    In a sorted dump the statements of one triple in several graphs are adjacent, so repeats
+    are dropped by looking back one triple (``last``, carried over from the block before).
+    Raises ``NotStreamable`` if a line is out of order or not canonical.
+    """
+    lines = data.split(b"\n")
+    lines.pop()
+    if lines[0] < last_line or lines != sorted(lines):
+        raise NotStreamable(f"{source}: not sorted")
+    found = _QUAD.findall(data)
+    if len(found) != len(lines):
+        raise NotStreamable(f"{source}: not one canonical statement per line")
+    keep = _keeps(part)
+    batch = []
+    for t, g in found:
+        if t != last and keep(g):
+            batch.append(t)
+            last = t
+    return batch
+
+
+def stream_triples(dump: Path, part: str, chunk: int = 32 << 20) -> Iterator[list[bytes]]:
+    """Unique triples of one part of a sorted canonical dump (a build's), a batch per chunk.
+
+    Memory stays at about one chunk whatever the size. Raises ``NotStreamable`` as soon as
+    a line is out of order or not canonical.
+    """
+    for data, last_line, last in _blocks(dump, part, chunk):
+        batch = _block_triples(data, part, last_line, last, dump)
+        if batch:
+            yield batch
 
 
 @dataclass
@@ -330,6 +354,13 @@ class TripleCounts:
             self.triples += len(batch)
             yield batch
 
+    def add(self, other: TripleCounts) -> None:
+        """Add the counts of the triples that follow (their first subject is not new)."""
+        self.triples += other.triples
+        self.entities += other.entities
+        self.classes.update(other.classes)
+        self.properties.update(other.properties)
+
     def as_void(self) -> dict[str, Any]:
         def name(term: bytes) -> str:
             return term[1:-1].decode("utf-8")
@@ -347,44 +378,51 @@ def turtle_from_triples(lines: list[bytes]) -> bytes:
     return b"".join(turtle_chunks([lines]))
 
 
-def turtle_chunks(batches: Iterable[list[bytes]]) -> Iterator[bytes]:
-    """Turtle from batches of triples in N-Triples form: prefixes, and a subject's
-    consecutive triples grouped (a build's dump is sorted, so each subject is written once).
-    Yields one piece per batch."""
-    names = serialization_prefixes()
-    encoded = [(n.encode(), ns.encode()) for n, ns in sorted(names.items(),
-                                                              key=lambda kv: -len(kv[1]))]
-    cache: dict[bytes, bytes] = {RDF_TYPE_NT: b"a"}
+def _turtle_header() -> bytes:
+    return b"".join(b"@prefix " + n.encode() + b": <" + ns.encode() + b"> .\n"
+                    for n, ns in sorted(serialization_prefixes().items()))
 
-    def iri(t: bytes) -> bytes:
+
+class _TurtleBody:
+    """Turtle statements from triples in N-Triples form (without the final " ."), a subject's
+    consecutive triples grouped; it carries on from the triple before the first one given.
+    Each statement is closed by the next one, the last by ``TURTLE_END``."""
+
+    def __init__(self) -> None:
+        names = serialization_prefixes()
+        self.encoded = [(n.encode(), ns.encode())
+                        for n, ns in sorted(names.items(), key=lambda kv: -len(kv[1]))]
+        self.cache: dict[bytes, bytes] = {RDF_TYPE_NT: b"a"}
+
+    def iri(self, t: bytes) -> bytes:
         inner = t[1:-1]
-        for name, ns in encoded:
+        for name, ns in self.encoded:
             if inner.startswith(ns) and _SAFE_LOCAL.match(inner[len(ns):]):
                 return name + b":" + inner[len(ns):]
         return t
 
-    def obj(t: bytes) -> bytes:
+    def obj(self, t: bytes) -> bytes:
         if t[0] == 60:  # '<'
-            return iri(t)
+            return self.iri(t)
         if t[-1] == 62:  # a typed literal: compact its datatype
             value, _, datatype = t.rpartition(b"^^")
-            hit = cache.get(datatype)
+            hit = self.cache.get(datatype)
             if hit is None:
-                hit = cache[datatype] = iri(datatype)
+                hit = self.cache[datatype] = self.iri(datatype)
             return value + b"^^" + hit
         return t
 
-    out = [b"@prefix " + n.encode() + b": <" + ns.encode() + b"> .\n"
-           for n, ns in sorted(names.items())]
-    append = out.append
-    get = cache.get
-    subject = predicate = None
-    for lines in batches:
+    def write(self, lines: list[bytes], before: bytes | None) -> bytes:
+        cache, iri = self.cache, self.iri
+        get = cache.get
+        out: list[bytes] = []
+        append = out.append
+        subject, predicate = before.split(b" ", 2)[:2] if before else (None, None)
         for line in lines:
             s_, p_, o_ = line.split(b" ", 2)
             o_short = get(o_)
             if o_short is None:
-                o_short = obj(o_)
+                o_short = self.obj(o_)
                 if o_[0] == 60 and len(cache) < 1_000_000:
                     cache[o_] = o_short
             if s_ == subject:
@@ -409,11 +447,23 @@ def turtle_chunks(batches: Iterable[list[bytes]]) -> Iterator[bytes]:
                 p_short = cache[p_] = iri(p_)
             append(b"\n" + s_short + b" " + p_short + b" " + o_short)
             subject, predicate = s_, p_
-        yield b"".join(out)
-        out.clear()
-    if subject is not None:
-        append(b" .\n")
-    yield b"".join(out)
+        return b"".join(out)
+
+
+TURTLE_END = b" .\n"
+
+
+def turtle_chunks(batches: Iterable[list[bytes]]) -> Iterator[bytes]:
+    """Turtle from batches of triples in N-Triples form: prefixes, and a subject's
+    consecutive triples grouped (a build's dump is sorted, so each subject is written once).
+    Yields one piece per batch."""
+    body, before = _TurtleBody(), None
+    yield _turtle_header()
+    for lines in batches:
+        yield body.write(lines, before)
+        before = lines[-1] if lines else before
+    if before is not None:
+        yield TURTLE_END
 
 
 SKOLEM = b"urn:peaceld:blank:"
@@ -529,18 +579,73 @@ def _local(iri: str) -> str:
     return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-def stream_export(dump: Path, fmt: str, part: str, out: Path, compress: bool = False
-                  ) -> dict[str, Any]:
-    """Write one part of a sorted build dump to ``out`` as N-Triples or Turtle, a chunk at a
-    time (memory stays flat whatever the size); returns its ``void_counts``. Raises
-    ``NotStreamable`` (and writes nothing) when the dump is not sorted and canonical."""
-    writer = {"nt": ntriples_chunks, "ttl": turtle_chunks}[fmt]
+_BODY: _TurtleBody | None = None
+
+
+def _export_block(job: tuple[bytes, bytes, bytes | None, str, str, Path]
+                  ) -> tuple[bytes, TripleCounts]:
+    """N-Triples or Turtle of one block of a dump, and its VoID counts (in any process)."""
+    global _BODY
+    data, last_line, last, part, fmt, source = job
+    batch = _block_triples(data, part, last_line, last, source)
+    counts = TripleCounts(_subject=last.split(b" ", 1)[0] if last else b"")
+    for _ in counts.tap([batch]):
+        pass
+    if not batch:
+        return b"", counts
+    if fmt == "nt":
+        return b" .\n".join(batch) + b" .\n", counts
+    if _BODY is None:
+        _BODY = _TurtleBody()
+    return _BODY.write(batch, last), counts
+
+
+def _in_order(fn: Callable[[Any], Any], jobs: Iterable[Any], workers: int) -> Iterator[Any]:
+    """``map(fn, jobs)`` on ``workers`` processes, in order, a few jobs ahead at most."""
+    if workers <= 1:
+        yield from map(fn, jobs)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pool = ProcessPoolExecutor(workers, mp_context=context)
+    pending: deque = deque()
+    try:
+        for job in jobs:
+            pending.append(pool.submit(fn, job))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+#: Dumps above this size are exported on every core, in blocks of ``BLOCK`` bytes.
+PARALLEL_FROM = 64 << 20
+BLOCK = 8 << 20
+
+
+def stream_export(dump: Path, fmt: str, part: str, out: Path, compress: bool = False,
+                  workers: int | None = None) -> dict[str, Any]:
+    """Write one part of a sorted build dump to ``out`` as N-Triples or Turtle, a block at a
+    time (memory stays flat whatever the size; big dumps use every core); returns its
+    ``void_counts``. Raises ``NotStreamable`` (and writes nothing) when the dump is not
+    sorted and canonical."""
+    if workers is None:
+        workers = (os.cpu_count() or 1) if dump.stat().st_size > PARALLEL_FROM else 1
+    jobs = ((data, last_line, last, part, fmt, dump)
+            for data, last_line, last in _blocks(dump, part, BLOCK))
     counts = TripleCounts()
     with atomic_open(out, "wb", encoding=None) as handle:
         sink = (gzip.GzipFile(filename="", fileobj=handle, mode="wb", mtime=0) if compress
                 else handle)
-        for piece in writer(counts.tap(stream_triples(dump, part))):
+        if fmt == "ttl":
+            sink.write(_turtle_header())
+        for piece, block_counts in _in_order(_export_block, jobs, min(workers, 8)):
             sink.write(piece)
+            counts.add(block_counts)
+        if fmt == "ttl" and counts.triples:
+            sink.write(TURTLE_END)
         if compress:
             sink.close()
     return counts.as_void()

@@ -19,6 +19,7 @@ import rdflib
 from click.testing import CliRunner
 from rdflib.compare import isomorphic
 
+import peaceld.export as export_module
 from peaceld.build import build
 from peaceld.cli import main
 from peaceld.errors import PeaceldError
@@ -123,11 +124,17 @@ def test_exports_are_byte_identical_and_described(tmp_path: Path, dist: Path) ->
 @pytest.mark.parametrize("fmt", ["nt", "ttl"])
 @pytest.mark.parametrize("part", PARTS)
 def test_streamed_export_equals_the_in_memory_one(tmp_path: Path, dist: Path, fmt: str,
-                                                  part: str) -> None:
+                                                  part: str, monkeypatch: pytest.MonkeyPatch
+                                                  ) -> None:
     dump = dist / "peaceld.nq"
     streamed = tmp_path / f"kg.{fmt}"
-    stream_export(dump, fmt, part, streamed)
+    void = stream_export(dump, fmt, part, streamed)
     assert streamed.read_bytes() == serialize_dump(dump, fmt, part)
+    # in small blocks on two worker processes: the same bytes and counts
+    monkeypatch.setattr(export_module, "BLOCK", 4096)
+    parallel = tmp_path / f"kg-parallel.{fmt}"
+    assert stream_export(dump, fmt, part, parallel, workers=2) == void
+    assert parallel.read_bytes() == streamed.read_bytes()
     # small chunks: statements of one triple in several graphs straddle chunk boundaries
     raw = dump.read_bytes()
     pieces = [t for batch in stream_triples(dump, part, chunk=2048) for t in batch]
@@ -147,7 +154,10 @@ def test_an_unsorted_dump_is_exported_in_memory_with_the_same_triples(tmp_path: 
     shuffled.write_bytes(b"".join(lines[1::2] + lines[0::2]))
     with pytest.raises(NotStreamable):
         stream_export(shuffled, "nt", "data", tmp_path / "never.nt")
-    assert not (tmp_path / "never.nt").exists()
+    with pytest.raises(NotStreamable):  # found by a worker process
+        stream_export(shuffled, "ttl", "data", tmp_path / "never.ttl", workers=2)
+    assert not (tmp_path / "never.nt").exists() and not (tmp_path / "never.ttl").exists()
+    assert not list(tmp_path.glob(".*tmp*")) and not list(tmp_path.glob("*.tmp"))
     export(shuffled, "nt", "data", tmp_path / "kg.nt")
     assert set((tmp_path / "kg.nt").read_bytes().splitlines()) == set(
         serialize_dump(dist / "peaceld.nq", "nt", "data").splitlines())
