@@ -55,8 +55,7 @@ def parse_rdf_file(path: Path, fmt: ox.RdfFormat | None = None) -> list[ox.Quad]
     except OSError as exc:
         raise PeaceldError(f"cannot read: {exc.strerror}", file=path) from None
     except SyntaxError as exc:
-        raise PeaceldError(f"syntax error: {exc.msg}", file=path, line=exc.lineno,
-                           column=exc.offset) from None
+        raise PeaceldError.syntax(exc, path) from None
 
 
 def load_ontology_quads(files: Iterable[Path]) -> list[ox.Quad]:

@@ -21,6 +21,11 @@ class PeaceldError(Exception):
         self.line = line
         self.column = column
 
+    @classmethod
+    def syntax(cls, exc: SyntaxError, file: str | Path) -> PeaceldError:
+        """An RDF parser's syntax error, at its line and column of ``file``."""
+        return cls(f"syntax error: {exc.msg}", file=file, line=exc.lineno, column=exc.offset)
+
     def __str__(self) -> str:
         where = ""
         if self.file:

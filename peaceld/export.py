@@ -219,7 +219,10 @@ def serialize_dump(dump: Path, fmt: str, part: str = "all") -> bytes:
     if blank:  # the bulk loader relabels blank nodes at random: keep ours as skolem IRIs
         raw = _BLANK.sub(rb"\1<" + SKOLEM + rb"\2>", raw)
     store = ox.Store()
-    store.bulk_load(raw, format=ox.RdfFormat.N_QUADS)
+    try:
+        store.bulk_load(raw, format=ox.RdfFormat.N_QUADS)
+    except SyntaxError as exc:
+        raise PeaceldError.syntax(exc, dump) from None
     out = _dump_part(store, fmt, part)
     return _SKOLEMIZED.sub(rb"_:\1", out) if blank else out
 

@@ -64,7 +64,11 @@ def ensure_store(dist: Path) -> Path:
     wanted = f"{_hash(dump)} layout {STORE_LAYOUT}"
     if not (location.is_dir() and stamp.is_file() and stamp.read_text().strip() == wanted):
         tmp = dist / f".store-{os.getpid()}"
-        load_store(dump, tmp)
+        try:
+            load_store(dump, tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         shutil.rmtree(location, ignore_errors=True)
         os.replace(tmp, location)
         stamp.write_text(wanted + "\n")
@@ -81,7 +85,10 @@ def load_store(dump: Path, location: Path) -> int:
     """
     shutil.rmtree(location, ignore_errors=True)
     store = ox.Store(str(location))
-    store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    try:
+        store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    except SyntaxError as exc:
+        raise PeaceldError.syntax(exc, dump) from None
     union = location.with_name(location.name + ".union.nt")
     default = ox.DefaultGraph()
     try:

@@ -339,6 +339,23 @@ def test_store_default_graph_is_the_union_of_the_graphs(tmp_path: Path, dist: Pa
         assert ours == union and ours, query.path.name
 
 
+def test_a_broken_dump_is_one_line_and_leaves_no_store(tmp_path: Path, dist: Path) -> None:
+    copy = tmp_path / "dist"
+    shutil.copytree(dist, copy, ignore=shutil.ignore_patterns("store*"))
+    (copy / "peaceld.nq").write_bytes((copy / "peaceld.nq").read_bytes() + b"extra\n")
+    result = CliRunner().invoke(main, ["query", "-e", "ASK { ?s ?p ?o }", "--dist", str(copy)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    lines = (copy / "peaceld.nq").read_bytes().count(b"\n")
+    assert f"peaceld.nq:{lines}" in result.output and "syntax error" in result.output
+    for fmt in ("ttl", "jsonld"):  # streamed first, then in memory; JSON-LD in memory
+        result = CliRunner().invoke(main, ["export", "-f", fmt, "-o", str(tmp_path / f"kg.{fmt}"),
+                                           "--dist", str(copy)])
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert f"peaceld.nq:{lines}" in result.output and not (tmp_path / f"kg.{fmt}").exists()
+    assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in dist.iterdir()
+                                                             if not p.name.startswith("store"))
+
+
 def test_store_of_an_older_layout_is_rebuilt(tmp_path: Path, dist: Path) -> None:
     copy = tmp_path / "dist"
     shutil.copytree(dist, copy, ignore=shutil.ignore_patterns("store*"))
