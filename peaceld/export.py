@@ -15,6 +15,7 @@ every export written to a file.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import multiprocessing
@@ -342,20 +343,18 @@ class TripleCounts:
     properties: Counter[bytes] = field(default_factory=Counter)
     _subject: bytes = b""
 
-    def tap(self, batches: Iterable[list[bytes]]) -> Iterator[list[bytes]]:
-        """Pass the batches through, counting them."""
+    def count(self, lines: list[bytes]) -> None:
+        """Count triples in N-Triples form (without the final " .") that follow."""
         classes, properties = self.classes, self.properties
-        for batch in batches:
-            for line in batch:
-                s_, p_, o_ = line.split(b" ", 2)
-                if s_ != self._subject:
-                    self.entities += 1
-                    self._subject = s_
-                properties[p_] += 1
-                if p_ == RDF_TYPE_NT and o_[0] == 60:
-                    classes[o_] += 1
-            self.triples += len(batch)
-            yield batch
+        for line in lines:
+            s_, p_, o_ = line.split(b" ", 2)
+            if s_ != self._subject:
+                self.entities += 1
+                self._subject = s_
+            properties[p_] += 1
+            if p_ == RDF_TYPE_NT and o_[0] == 60:
+                classes[o_] += 1
+        self.triples += len(lines)
 
     def add(self, other: TripleCounts) -> None:
         """Add the counts of the triples that follow (their first subject is not new)."""
@@ -377,8 +376,10 @@ RDF_TYPE_NT = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
 
 def turtle_from_triples(lines: list[bytes]) -> bytes:
-    """Turtle from triples in N-Triples form (see ``turtle_chunks``)."""
-    return b"".join(turtle_chunks([lines]))
+    """Turtle from triples in N-Triples form: prefixes, and a subject's consecutive triples
+    grouped (a build's dump is sorted, so each subject is written once)."""
+    return (_turtle_header() + _turtle_body().write(lines, None)
+            + (TURTLE_END if lines else b""))
 
 
 def _turtle_header() -> bytes:
@@ -456,17 +457,10 @@ class _TurtleBody:
 TURTLE_END = b" .\n"
 
 
-def turtle_chunks(batches: Iterable[list[bytes]]) -> Iterator[bytes]:
-    """Turtle from batches of triples in N-Triples form: prefixes, and a subject's
-    consecutive triples grouped (a build's dump is sorted, so each subject is written once).
-    Yields one piece per batch."""
-    body, before = _TurtleBody(), None
-    yield _turtle_header()
-    for lines in batches:
-        yield body.write(lines, before)
-        before = lines[-1] if lines else before
-    if before is not None:
-        yield TURTLE_END
+@functools.cache
+def _turtle_body() -> _TurtleBody:
+    """One writer per process, so its cache of prefixed names serves every block."""
+    return _TurtleBody()
 
 
 SKOLEM = b"urn:peaceld:blank:"
@@ -582,25 +576,18 @@ def _local(iri: str) -> str:
     return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-_BODY: _TurtleBody | None = None
-
-
 def _export_block(job: tuple[bytes, bytes, bytes | None, str, str, Path]
                   ) -> tuple[bytes, TripleCounts]:
     """N-Triples or Turtle of one block of a dump, and its VoID counts (in any process)."""
-    global _BODY
     data, last_line, last, part, fmt, source = job
     batch = _block_triples(data, part, last_line, last, source)
     counts = TripleCounts(_subject=last.split(b" ", 1)[0] if last else b"")
-    for _ in counts.tap([batch]):
-        pass
+    counts.count(batch)
     if not batch:
         return b"", counts
     if fmt == "nt":
         return b" .\n".join(batch) + b" .\n", counts
-    if _BODY is None:
-        _BODY = _TurtleBody()
-    return _BODY.write(batch, last), counts
+    return _turtle_body().write(batch, last), counts
 
 
 def _in_order(fn: Callable[[Any], Any], jobs: Iterable[Any], workers: int) -> Iterator[Any]:
