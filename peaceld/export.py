@@ -321,18 +321,6 @@ def _block_triples(data: bytes, part: str, last_line: bytes, last: bytes | None,
     return batch
 
 
-def stream_triples(dump: Path, part: str, chunk: int = 32 << 20) -> Iterator[list[bytes]]:
-    """Unique triples of one part of a sorted canonical dump (a build's), a batch per chunk.
-
-    Memory stays at about one chunk whatever the size. Raises ``NotStreamable`` as soon as
-    a line is out of order or not canonical.
-    """
-    for data, last_line, last in _blocks(dump, part, chunk):
-        batch = _block_triples(data, part, last_line, last, dump)
-        if batch:
-            yield batch
-
-
 @dataclass
 class TripleCounts:
     """What a VoID description says of a set of unique triples sorted by subject."""
