@@ -78,15 +78,6 @@ def iri(value: str) -> str:
     return "<" + value + ">"
 
 
-def literal(value: str, lang: str | None = None, datatype: str | None = None) -> str:
-    text = '"' + value.translate(_ESCAPES) + '"'
-    if lang:
-        return text + "@" + lang
-    if datatype and datatype != XSD + "string":
-        return text + "^^<" + datatype + ">"
-    return text
-
-
 def normalise_key(value: str) -> str:
     """How keys and aliases are compared: case, accents and punctuation do not matter."""
     text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode("ascii")
@@ -749,6 +740,13 @@ class MapStats:
     quads: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
+    def add(self, other: MapStats) -> None:
+        """Add another run's counts to these."""
+        self.records += other.records
+        self.quads += other.quads
+        for name, n in other.by_kind.items():
+            self.by_kind[name] = self.by_kind.get(name, 0) + n
+
 
 class Mapper:
     """Runs one mapping over input files, writing N-Quads (or N-Triples) lines."""
@@ -906,23 +904,67 @@ class Mapper:
             raise MappingErrors(self.errors)
 
 
-def needs_declare_pass(mapping: Mapping) -> bool:
-    return any(r.declares for r in mapping.rules)
+def register_concepts(mapping: Mapping, ontology: list[Any]) -> None:
+    """Make the SKOS concepts of the ontology referable by notation and label."""
+    if not mapping.concept_kinds:
+        return
+    import pyoxigraph as ox
+
+    skos = PREFIXES["skos"]
+    store = ox.Store()
+    store.extend(ontology)
+    for kind, scheme in mapping.concept_kinds.items():
+        rows = store.query(
+            f"""SELECT ?c ?n ?l WHERE {{ GRAPH ?g {{ ?c <{skos}inScheme> <{scheme}> ;
+                    <{skos}notation> ?n .
+                OPTIONAL {{ ?c <{skos}prefLabel>|<{skos}altLabel> ?l }} }} }}
+                ORDER BY ?c ?l""")
+        for row in rows:
+            aliases = [row["l"].value] if row["l"] is not None else []
+            mapping.registry.add(kind, row["n"].value, row["c"].value, aliases)
 
 
-def map_files(mapping: Mapping, paths: list[Path], out: TextIO, with_graphs: bool = True,
-              fmt: str | None = None) -> MapStats:
-    """Map input files with one mapping; raises MappingErrors listing every bad record."""
+def open_mapping(path: Path, ontology: list[Any]) -> Mapping:
+    """Load a mapping file, its concept references resolved against the ontology's quads."""
+    mapping = load_mapping(path)
+    register_concepts(mapping, ontology)
+    return mapping
+
+
+def run_mapping(mapping: Mapping, files: list[Path], out: TextIO, *, with_graphs: bool = True,
+                fmt: str | None = None) -> MapStats:
+    """Map files with one mapping (a declare pass first when rules declare entities; large
+    CSV files on every core). Raises MappingErrors listing every bad record."""
     mapper = Mapper(mapping)
-    if needs_declare_pass(mapping):
-        for path in paths:
-            mapper.declare(read_records(path, fmt))
-    for path in paths:
-        mapper.emit(read_records(path, fmt), out, with_graphs)
+    workers = os.cpu_count() or 1
+    try:
+        declares = any(r.declares for r in mapping.rules)
+        if declares:
+            for path in files:
+                mapper.declare(read_records(path, fmt))
+        for path in files:
+            big = (workers > 1 and not declares and (fmt or path.suffix.lower()) in ("csv", ".csv")
+                   and path.stat().st_size >= PARALLEL_MIN_BYTES)
+            if big:
+                part = map_csv_parallel(mapping, path, out, with_graphs, workers)
+                mapper.errors += part.errors
+                mapper.stats.add(part.stats)
+            else:
+                mapper.emit(read_records(path, fmt), out, with_graphs)
+    except MappingErrors:
+        raise
+    except PeaceldError as exc:  # an unreadable file stops everything at once
+        mapper.errors.append(exc)
     mapper.finish()
     return mapper.stats
 
 
+def map_files(mapping_path: Path, files: list[Path], out: TextIO, *, ontology: list[Any],
+              with_graphs: bool = True, fmt: str | None = None) -> MapStats:
+    """Map facts or CSV files with a mapping file; ``ontology`` holds the quads whose SKOS
+    concepts references may name."""
+    return run_mapping(open_mapping(mapping_path, ontology), files, out,
+                       with_graphs=with_graphs, fmt=fmt)
 
 
 # --- parallel CSV ------------------------------------------------------------------------
@@ -981,10 +1023,7 @@ def map_csv_parallel(mapping: Mapping, path: Path, out: TextIO, with_graphs: boo
         finally:
             _JOB = None
         for stats, errors in parts:
-            result.stats.records += stats.records
-            result.stats.quads += stats.quads
-            for name, n in stats.by_kind.items():
-                result.stats.by_kind[name] = result.stats.by_kind.get(name, 0) + n
+            result.stats.add(stats)
             result.errors += errors
         if not result.errors:
             for job in jobs:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import PeaceldError
 
-PARTS = ("ontology", "mappings", "shapes", "queries")
+REUSED_PARTS = ("ontology", "mappings", "shapes", "queries")
 SUFFIXES = {
     "ontology": (".ttl",),
     "mappings": (".yaml", ".yml"),
@@ -48,12 +48,14 @@ class Input:
 
 
 @dataclass
-class Project:
+class ProjectFolder:
+    """A project folder's layout and ``peaceld.toml`` (the API over it is ``peaceld.Project``)."""
+
     root: Path
     config: dict = field(default_factory=dict)
 
     @classmethod
-    def open(cls, root: Path) -> Project:
+    def open(cls, root: Path) -> ProjectFolder:
         root = root.resolve()
         cfg_path = root / CONFIG
         if not cfg_path.is_file():
@@ -72,6 +74,11 @@ class Project:
     @property
     def meta(self) -> dict:
         return dict(self.config.get("project", {}))
+
+    @property
+    def is_bundled(self) -> bool:
+        """Whether this is the bundled dataset (package data, or the source checkout)."""
+        return self.root == bundled_root().resolve()
 
     @property
     def reuses_bundled(self) -> bool:
@@ -119,14 +126,16 @@ def _list(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in suffixes)
 
 
-def find_project(start: Path | None) -> Project:
-    """The project at ``start``, else the current folder if it is one, else the bundled data."""
+def find_project(start: Path | None = None) -> ProjectFolder:
+    """The project at ``start``; without it, the project holding the current folder (it or
+    the nearest parent with a ``peaceld.toml``), else the bundled dataset."""
     if start is not None:
-        return Project.open(start)
-    cwd = Path.cwd()
-    if is_project(cwd):
-        return Project.open(cwd)
-    return Project.open(bundled_root())
+        return ProjectFolder.open(start)
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents):
+        if is_project(folder):
+            return ProjectFolder.open(folder)
+    return ProjectFolder.open(bundled_root())
 
 
 INIT_CONFIG = """\

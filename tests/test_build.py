@@ -25,7 +25,7 @@ PLD = "https://w3id.org/peaceld/ontology#"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("dist")
-    return build(ROOT, out, validate=True)
+    return build(ROOT, out_dir=out, validate=True)
 
 
 def store_of(result) -> ox.Store:
@@ -100,7 +100,7 @@ def test_outcomes_as_judged_by_each_source(built) -> None:
 
 
 def test_two_builds_are_byte_identical(built, tmp_path: Path) -> None:
-    build(ROOT, tmp_path, validate=False)
+    build(ROOT, out_dir=tmp_path, validate=False)
     for name in OUTPUTS:
         assert (tmp_path / name).read_bytes() == (built.out_dir / name).read_bytes(), name
 

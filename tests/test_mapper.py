@@ -9,10 +9,10 @@ import pyoxigraph as ox
 import pytest
 
 from bench.generate import write_contributions
-from peaceld.build import map_files
 from peaceld.errors import PeaceldError
-from peaceld.mapper import MappingErrors, load_mapping, slug
+from peaceld.mapper import MappingErrors, load_mapping, map_files, slug
 from peaceld.project import bundled_root
+from peaceld.rdfio import load_ontology
 
 ROOT = bundled_root()
 ONTOLOGY = sorted((ROOT / "ontology").glob("*.ttl"))
@@ -22,7 +22,7 @@ ID = "https://w3id.org/peaceld/id/"
 
 def run_map(mapping: Path, *inputs: Path, graphs: bool = True) -> list[ox.Quad]:
     out = io.StringIO()
-    map_files(mapping, list(inputs), out, ONTOLOGY, graphs)
+    map_files(mapping, list(inputs), out, ontology=load_ontology(ONTOLOGY), with_graphs=graphs)
     return list(ox.parse(out.getvalue().encode(), format=ox.RdfFormat.N_QUADS))
 
 
@@ -139,14 +139,15 @@ def test_mapping_is_deterministic(tmp_path: Path) -> None:
     runs = []
     for _ in range(2):
         out = io.StringIO()
-        map_files(ROOT / "mappings" / "contributions.yaml", [data], out, ONTOLOGY, False)
+        map_files(ROOT / "mappings" / "contributions.yaml", [data], out,
+                  ontology=load_ontology(ONTOLOGY), with_graphs=False)
         runs.append(out.getvalue())
     assert runs[0] == runs[1]
 
 
 def test_parallel_csv_equals_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large CSVs are cut into parts for several cores; the output must not change."""
-    import peaceld.build as build_module
+    import peaceld.mapper as build_module
 
     mapping = write(tmp_path, "m.yaml", CSV_MAPPING)
     rows = ["name;count;day;flag;tags;note"]
@@ -158,7 +159,7 @@ def test_parallel_csv_equals_one_process(tmp_path: Path, monkeypatch: pytest.Mon
     def mapped(threshold: int) -> str:
         monkeypatch.setattr(build_module, "PARALLEL_MIN_BYTES", threshold)
         out = io.StringIO()
-        map_files(mapping, [data], out, ONTOLOGY, False)
+        map_files(mapping, [data], out, ontology=load_ontology(ONTOLOGY), with_graphs=False)
         return out.getvalue()
 
     one = mapped(1 << 40)
@@ -168,7 +169,7 @@ def test_parallel_csv_equals_one_process(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_parallel_csv_reports_true_line_numbers(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import peaceld.build as build_module
+    import peaceld.mapper as build_module
 
     monkeypatch.setattr(build_module, "PARALLEL_MIN_BYTES", 1)
     mapping = write(tmp_path, "m.yaml", CSV_MAPPING)
@@ -177,4 +178,5 @@ def test_parallel_csv_reports_true_line_numbers(tmp_path: Path,
     rows[1800] = "item x;1;03/02/2004;perhaps;;"
     data = write(tmp_path, "d.csv", "\n".join(rows) + "\n")
     with pytest.raises(MappingErrors, match=r"d\.csv:1801: 'perhaps' is not in lookup table"):
-        map_files(mapping, [data], io.StringIO(), ONTOLOGY, False)
+        map_files(mapping, [data], io.StringIO(), ontology=load_ontology(ONTOLOGY),
+                  with_graphs=False)

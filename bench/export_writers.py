@@ -1,0 +1,109 @@
+"""Which writer exports a sorted build dump faster: the hand-written byte writer or
+Oxigraph's own streaming parser and serializer?
+
+    python -m bench.export_writers --sizes 1000000 10000000
+
+For each size: synthetic data (``bench.synthetic``) mapped and sorted as ``peaceld build``
+writes its dump, then ``-g data`` exported to Turtle and N-Triples by each writer, each in its
+own process (time and peak RSS are its own). The outputs must hold the same triples. Prints a
+Markdown table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_dump(size: int, work: Path) -> Path:
+    """A sorted, repeat-free N-Quads dump of about ``size`` triples."""
+    from bench.synthetic import MAPPINGS, generate
+    from peaceld.mapper import map_files
+    from peaceld.rdfio import load_ontology
+
+    dump = work / "data.nq"
+    if dump.is_file():
+        return dump
+    tables = generate(size, work / "csv", seed=1)
+    ontology = load_ontology(sorted((ROOT / "ontology").glob("*.ttl")))
+    with dump.open("w", encoding="utf-8") as out:
+        for table in tables:
+            map_files(ROOT / MAPPINGS[table], [work / "csv" / f"{table}.csv"], out,
+                      ontology=ontology)
+    subprocess.run(["sort", "-u", "-S", "25%", "-o", str(dump), str(dump)], check=True,
+                   env={**os.environ, "LC_ALL": "C"})
+    return dump
+
+
+def run_one(writer: str, dump: Path, fmt: str, out: Path) -> None:
+    """In a child process: one export, then its time and peak RSS on stdout."""
+    from peaceld import export
+
+    start = time.perf_counter()
+    if writer == "handwritten":
+        export.stream_export(dump, fmt, "data", out)
+    else:
+        export.stream_export_oxigraph(dump, fmt, "data", out)
+    seconds = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{seconds:.3f} {rss:.0f}")
+
+
+def same_triples(a: Path, b: Path) -> bool:
+    import pyoxigraph as ox
+
+    def read(path: Path) -> set[str]:
+        fmt = ox.RdfFormat.TURTLE if path.suffix == ".ttl" else ox.RdfFormat.N_TRIPLES
+        return {str(t) for t in ox.parse(path=str(path), format=fmt)}
+
+    return read(a) == read(b)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "writers")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        writer, dump, fmt, out = args.child
+        run_one(writer, Path(dump), fmt, Path(out))
+        return
+    print("| triples in dump | format | hand-written (s) | Oxigraph stream (s) | ratio | "
+          "hand-written RSS (MB) | Oxigraph RSS (MB) | same triples |")
+    print("|---:|---|---:|---:|---:|---:|---:|---|")
+    for size in args.sizes:
+        work = args.work / f"n{size}"
+        work.mkdir(parents=True, exist_ok=True)
+        dump = make_dump(size, work)
+        lines = sum(1 for _ in dump.open("rb"))
+        for fmt in ("ttl", "nt"):
+            result = {}
+            for writer in ("handwritten", "oxigraph"):
+                samples = []
+                for _ in range(args.runs):
+                    out = work / f"{writer}.{fmt}"
+                    done = subprocess.run(
+                        [sys.executable, "-m", "bench.export_writers", "--child", writer,
+                         str(dump), fmt, str(out)], check=True, capture_output=True,
+                        text=True, cwd=ROOT)
+                    seconds, rss = map(float, done.stdout.split())
+                    samples.append((seconds, rss))
+                samples.sort()
+                result[writer] = samples[len(samples) // 2]
+            same = same_triples(work / f"handwritten.{fmt}", work / f"oxigraph.{fmt}")
+            (h, hr), (o, orss) = result["handwritten"], result["oxigraph"]
+            print(f"| {lines:,} | {fmt} | {h:.2f} | {o:.2f} | {o / h:.2f}x | {hr:.0f} | "
+                  f"{orss:.0f} | {same} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
