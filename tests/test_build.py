@@ -9,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from conftest import shared
 
 from peaceld.build import OUTPUTS, build
 from peaceld.cli import main
@@ -106,8 +107,7 @@ def test_two_builds_are_byte_identical(built, tmp_path: Path) -> None:
 
 
 def test_passage_tables_match_the_articles() -> None:
-    if not SEEDS.is_dir():
-        pytest.skip(f"the source articles are not at {SEEDS}")
+    shared("seeds")
     for article in sorted(SEEDS.glob("*.txt")):
         table = strip_lines(load_yaml(ROOT / "facts" / f"{article.stem}.passages.yaml"))
         assert check_article(table, article) == []
@@ -200,8 +200,7 @@ def test_map_command_writes_nothing_on_error(tmp_path: Path) -> None:
 
 
 def test_passages_command(tmp_path: Path) -> None:
-    if not SEEDS.is_dir():
-        pytest.skip(f"the source articles are not at {SEEDS}")
+    shared("seeds")
     article = SEEDS / "003_9aeec1d430f0789f.txt"
     out = tmp_path / "p.yaml"
     result = CliRunner().invoke(main, ["passages", str(article), "-o", str(out)])
@@ -214,6 +213,11 @@ def test_passages_command(tmp_path: Path) -> None:
 def test_help_and_version() -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["--version"]).output.startswith("peaceld, version ")
-    for command in ("build", "map", "init", "passages"):
-        result = runner.invoke(main, [command, "--help"])
+    commands = []
+    for name, command in main.commands.items():
+        subcommands = getattr(command, "commands", None)
+        commands += [[name, sub] for sub in subcommands] if subcommands else [[name]]
+    assert len(commands) >= 10
+    for command in commands:
+        result = runner.invoke(main, [*command, "--help"])
         assert result.exit_code == 0 and "Example" in result.output, command

@@ -20,9 +20,8 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[obje
     line per row, nothing else) when piped, so the output loads as TSV."""
     out = console()
     if not out.is_terminal:
-        out.print("\t".join(columns), markup=False)
-        for row in rows:
-            out.print("\t".join(str(c) for c in row), markup=False)
+        lines = ["\t".join(columns), *("\t".join(str(c) for c in row) for row in rows)]
+        out.file.write("".join(line + "\n" for line in lines))
         return
     table = Table(title=Text(title), title_justify="left")
     for i, col in enumerate(columns):
