@@ -559,7 +559,8 @@ class Renderer:
                             documents=[s for s in DOCUMENTS if s != "html"])
 
     def home(self, here: str = "/") -> str:
-        return self._render("home.html", here, classes=self.view.class_counts(),
+        classes = [c for c in self.view.class_counts() if c[0].startswith(PLD)]
+        return self._render("home.html", here, classes=classes,
                             queries=sorted(self.queries.values(), key=lambda q: q.title),
                             dumps=self.dumps,
                             schemes=self.view.ontology_terms()["schemes"])

@@ -376,6 +376,15 @@ class QueryPool:
             raise QueryFailed(answer[1], answer[2])
         return answer[1], answer[2]
 
+    def start(self) -> None:
+        """Start every worker now, so that the first queries do not wait for them."""
+        with self._lock:
+            while self._started < self.size:
+                self._started += 1
+                worker = _Worker(self.location)
+                self._all.append(worker)
+                self._idle.put(worker)
+
     def close(self) -> None:
         with self._lock:
             for worker in self._all:

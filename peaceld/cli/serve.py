@@ -69,6 +69,7 @@ def serve_cmd(project_dir: Path | None, host: str, port: int, base_iri: str,
                             max_results=max_results, max_request=max_request,
                             workers=workers or default_workers())
     app = create_app(settings)
+    app.state.peaceld.pool.start()
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"peaceld: serving {location} at http://{shown}:{port}/  (Ctrl-C stops)")
     try:

@@ -10,6 +10,29 @@
   const library = JSON.parse(document.getElementById("library-data").textContent);
   const byName = Object.fromEntries(library.map((q) => [q.name, q]));
 
+  // The YASQE editor (bundled, see vendor/yasqe/LICENSE.md) over the textarea, which stays the
+  // source of truth; without it the plain textarea works. No autocompleter that calls other
+  // sites (LOV, prefix.cc), no share links, nothing kept in local storage.
+  let yasqe = null;
+  if (window.Yasqe) {
+    const holder = document.createElement("div");
+    holder.className = "yasqe-holder";
+    editor.parentNode.insertBefore(holder, editor);
+    editor.hidden = true;
+    yasqe = new window.Yasqe(holder, {
+      value: editor.value, autocompleters: ["variables"], prefixCcApi: "",
+      createShareableLink: null, consumeShareLink: null, persistenceId: null,
+      showQueryButton: false, resizeable: true, editorHeight: "18rem",
+      syntaxErrorCheck: false,  // it flags the predeclared prefixes as undefined
+    });
+    yasqe.on("change", () => { editor.value = yasqe.getValue(); downloads(); });
+    yasqe.addKeyMap({ "Ctrl-Enter": () => run(), "Cmd-Enter": () => run() });
+  }
+  function setQuery(text) {
+    editor.value = text;
+    if (yasqe) yasqe.setValue(text);
+  }
+
   function stripHeader(text) {
     return text.split("\n").filter((l) => !/^#\s*(title|description):/.test(l)).join("\n").trim();
   }
@@ -126,7 +149,7 @@
   function load(name) {
     const q = byName[name];
     if (!q) return false;
-    editor.value = stripHeader(q.text);
+    setQuery(stripHeader(q.text));
     return true;
   }
 
@@ -146,6 +169,6 @@
   editor.addEventListener("input", downloads);
   const params = new URLSearchParams(location.search);
   if (params.get("name") && load(params.get("name"))) run();
-  else if (params.get("query")) { editor.value = params.get("query"); run(); }
+  else if (params.get("query")) { setQuery(params.get("query")); run(); }
   downloads();
 })();
