@@ -405,6 +405,10 @@ class GraphView:
         rows.sort()
         return rows
 
+    def labels_for_search(self) -> list[tuple[str, str, str]]:
+        """(text, kind of label, IRI) of every label, alternative label and acronym."""
+        return [(shown, kind, iri) for _, shown, kind, iri in self._index]
+
     def search(self, text: str, limit: int = 50) -> list[dict[str, Any]]:
         """Resources whose label, alternative label or acronym contains ``text``.
 
@@ -469,17 +473,22 @@ class Links:
             return None
         return "/" + iri[len(self.base):]
 
-    def page(self, path: str) -> str:
-        """A link to one of our own pages (``/search``, ``/class/X``...)."""
+    def page(self, path: str, raw: bool = False) -> str:
+        """A link to one of our own pages (``/search``, ``/class/X``...).
+
+        In a static site the link is relative, and a path without a suffix gets ``.html``
+        (``raw`` keeps it as it is, for files such as ``/.well-known/void``)."""
         if not self.static:
             return path
         target, _, frag = path.partition("#")
         if target.endswith("/"):
             target += "index.html"
-        elif not posixpath.splitext(target)[1]:
+        elif not raw and not posixpath.splitext(target)[1]:
             target += ".html"
-        rel = posixpath.relpath(target, posixpath.dirname(self.here) or "/")
-        return rel + ("#" + frag if frag else "")
+        return self._relative(target) + ("#" + frag if frag else "")
+
+    def _relative(self, target: str) -> str:
+        return posixpath.relpath(target, posixpath.dirname(self.here) or "/")
 
     def iri(self, iri: str, kind: str = "") -> str:
         """A link for a resource: its page here if it is ours, the IRI itself otherwise."""
@@ -495,12 +504,12 @@ class Links:
             return self.page(f"/ontology#{local}")
         if not self.static:
             return path
-        return self.page(path)
+        return self._relative(path + ".html")
 
     def doc(self, iri: str, suffix: str) -> str:
         """A link to one document of a resource (``unmil.ttl``)."""
         path = self.path(iri) or "/"
-        return self.page(f"{path}.{suffix}") if self.static else f"{path}.{suffix}"
+        return self._relative(f"{path}.{suffix}") if self.static else f"{path}.{suffix}"
 
 
 # --- rendering -------------------------------------------------------------------------------

@@ -474,21 +474,7 @@ class App:
 
     @functools.cached_property
     def void(self) -> bytes:
-        """VoID + DCAT of the served dataset, counted in the store once."""
-        def count(q: str) -> int:
-            return int(next(iter(self.store.query(q)))["n"].value)
-
-        counts = {
-            "triples": count("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"),
-            "entities": count("SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o }"),
-            "classes": {r["c"].value: int(r["n"].value) for r in self.store.query(
-                "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) { ?s a ?c FILTER isIRI(?c) } GROUP BY ?c")},
-            "properties": {r["p"].value: int(r["n"].value) for r in self.store.query(
-                "SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p")},
-        }
-        dumps = {name: media for name, media in DUMPS.items()
-                 if self.settings.dist is not None and (self.settings.dist / name).is_file()}
-        return describe(counts, self.settings.meta, dumps)
+        return void_description(self.store, self.settings.meta, self.settings.dist)
 
     def void_doc(self, request: Request) -> Response:
         return Response(self.void, media_type="text/turtle", headers=CORS)
@@ -637,6 +623,24 @@ class App:
         if override in ("csv", "json"):
             headers["Content-Disposition"] = f'inline; filename="results.{override}"'
         return Response(payload, media_type=media, headers=headers)
+
+
+def void_description(store: ox.Store, meta: dict[str, Any], dist: Path | None) -> bytes:
+    """VoID + DCAT of the served dataset (Turtle), counted in the store."""
+    def count(q: str) -> int:
+        return int(next(iter(store.query(q)))["n"].value)
+
+    counts = {
+        "triples": count("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"),
+        "entities": count("SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o }"),
+        "classes": {r["c"].value: int(r["n"].value) for r in store.query(
+            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) { ?s a ?c FILTER isIRI(?c) } GROUP BY ?c")},
+        "properties": {r["p"].value: int(r["n"].value) for r in store.query(
+            "SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p")},
+    }
+    dumps = {name: media for name, media in DUMPS.items()
+             if dist is not None and (dist / name).is_file()}
+    return describe(counts, meta, dumps)
 
 
 def create_app(settings: Settings) -> Starlette:
