@@ -25,7 +25,16 @@ import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .export import serialize
-from .namespaces import CONCEPT, ID, ONTOLOGY, ONTOLOGY_GRAPH, PLD, PREFIXES, serialization_prefixes
+from .namespaces import (
+    CONCEPT,
+    ID,
+    ONTOLOGY,
+    ONTOLOGY_GRAPH,
+    PLD,
+    PREFIXES,
+    SOURCES_GRAPH,
+    serialization_prefixes,
+)
 
 BASE_IRI = "https://w3id.org/peaceld/"
 WEB = Path(__file__).resolve().parent / "web"
@@ -83,7 +92,7 @@ class Value:
     iri: str | None = None
     note: str = ""
     sources: list[Source] = field(default_factory=list)
-    in_ontology: bool = False
+    stated_by: str = ""
     nested: list[tuple[str, str, list[Value]]] = field(default_factory=list)
 
 
@@ -129,6 +138,7 @@ class GraphView:
         self.base = base_iri
         self._labels: dict[str, str] = {}
         self._sources: dict[str, Source | None] = {}
+        self._class_counts: list[tuple[str, str, int]] | None = None
 
     # --- terms -------------------------------------------------------------------------
 
@@ -188,9 +198,10 @@ class GraphView:
             self._sources[passage] = found
         return found
 
-    def claims(self, s: Any, p: Any, o: Any) -> tuple[list[Source], bool]:
-        """The passages that claim one statement, and whether the ontology states it."""
-        sources, ontology = [], False
+    def claims(self, s: Any, p: Any, o: Any) -> tuple[list[Source], str]:
+        """The passages that claim one statement, and which other graph states it, if any
+        (``the ontology``, ``the list of sources``)."""
+        sources, other = [], ""
         for q in self.store.quads_for_pattern(s, p, o, None):
             g = q.graph_name
             if isinstance(g, ox.NamedNode):
@@ -198,10 +209,12 @@ class GraphView:
                     found = self.source(g.value)
                     if found:
                         sources.append(found)
-                elif g.value.endswith("/ontology"):
-                    ontology = True
+                elif g.value == ONTOLOGY_GRAPH:
+                    other = "the ontology"
+                elif g.value == SOURCES_GRAPH:
+                    other = "the list of sources"
         sources.sort(key=lambda x: (x.article, x.section or 0, x.paragraph or 0))
-        return sources, ontology
+        return sources, other
 
     # --- descriptions ------------------------------------------------------------------
 
@@ -230,7 +243,7 @@ class GraphView:
         everyone: dict[str, Source] = {}
         for q in self.store.quads_for_pattern(node, None, None, DEFAULT):
             v = self.value(q.object)
-            v.sources, v.in_ontology = self.claims(node, q.predicate, q.object)
+            v.sources, v.stated_by = self.claims(node, q.predicate, q.object)
             for s in v.sources:
                 everyone[s.passage] = s
             by_prop.setdefault(q.predicate.value, []).append(v)
@@ -272,7 +285,14 @@ class GraphView:
         return len(members), [(iri, label) for label, iri in shown]
 
     def class_counts(self) -> list[tuple[str, str, int]]:
-        """Every class with instances in the data: IRI, label, number of instances."""
+        """Every class with instances in the data: IRI, label, number of instances.
+
+        Counted once: the store is read-only."""
+        if self._class_counts is None:
+            self._class_counts = self._count_classes()
+        return self._class_counts
+
+    def _count_classes(self) -> list[tuple[str, str, int]]:
         found = self.store.query(
             "SELECT ?c (COUNT(?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c")
         rows = [(r["c"].value, self.label(r["c"].value), int(r["n"].value)) for r in found]
@@ -542,6 +562,7 @@ class Renderer:
         kinds = self._kinds()
         return environment().get_template(template).render(
             site_title=self.title, link=lambda iri: links.iri(iri, kinds.get(iri, "")),
+            base=self.links.base,
             page=links.page, doc=links.doc, live=self.live, formats=FORMAT_NAMES,
             compact=compact, static=links.page("/static/style.css").rsplit("/", 1)[0],
             here=here, **context)

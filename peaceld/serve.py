@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import html
-import io
 import json
 import os
 import pickle
@@ -178,32 +177,50 @@ def _tsv_field(term: Any) -> str:
     return str(term).replace("\t", "\\t")
 
 
-def write_solutions(variables: list[str], rows: list[list[Any]], fmt: str) -> bytes:
-    """SELECT results in a W3C format (json, xml, csv, tsv)."""
+def write_solutions(variables: list[str], rows: list[tuple], fmt: str) -> bytes:
+    """SELECT results in a W3C format (json, xml, csv, tsv).
+
+    Each distinct term is written once and reused: results repeat their IRIs a lot."""
+    cache: dict[Any, str] = {}
+
+    def term(t: Any, write: Any) -> str:
+        found = cache.get(t)
+        if found is None:
+            found = write(t)
+            if len(cache) < 200_000:
+                cache[t] = found
+        return found
+
     if fmt == "json":
-        bindings = [{v: _term_json(t) for v, t in zip(variables, row, strict=True)
-                     if t is not None} for row in rows]
-        return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
-                          ensure_ascii=False).encode("utf-8")
+        keys = [json.dumps(v, ensure_ascii=False) + ":" for v in variables]
+
+        def as_json(t: Any) -> str:
+            return json.dumps(_term_json(t), ensure_ascii=False)
+
+        body = ",".join("{" + ",".join(k + term(t, as_json) for k, t in zip(keys, row,
+                                                                            strict=True)
+                                       if t is not None) + "}" for row in rows)
+        head = json.dumps({"vars": variables}, ensure_ascii=False)
+        return f'{{"head":{head},"results":{{"bindings":[{body}]}}}}'.encode()
     if fmt == "xml":
-        out = io.StringIO()
-        out.write('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-                  "<head>")
-        out.writelines(f'<variable name="{_xml(v)}"/>' for v in variables)
-        out.write("</head><results>")
+        names = [f'<binding name="{_xml(v)}">' for v in variables]
+        out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+               "<head>", *(f'<variable name="{_xml(v)}"/>' for v in variables),
+               "</head><results>"]
         for row in rows:
-            out.write("<result>")
-            out.writelines(f'<binding name="{_xml(v)}">{_term_xml(t)}</binding>'
-                           for v, t in zip(variables, row, strict=True) if t is not None)
-            out.write("</result>")
-        out.write("</results></sparql>\n")
-        return out.getvalue().encode("utf-8")
+            out.append("<result>")
+            out.extend(n + term(t, _term_xml) + "</binding>"
+                       for n, t in zip(names, row, strict=True) if t is not None)
+            out.append("</result>")
+        out.append("</results></sparql>\n")
+        return "".join(out).encode()
     if fmt == "csv":
-        lines = [",".join(variables)] + [",".join(_csv_field(t) for t in row) for row in rows]
-        return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+        lines = [",".join(variables)] + [",".join(term(t, _csv_field) for t in row)
+                                         for row in rows]
+        return ("\r\n".join(lines) + "\r\n").encode()
     lines = ["\t".join("?" + v for v in variables)] + [
-        "\t".join(_tsv_field(t) for t in row) for row in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
+        "\t".join(term(t, _tsv_field) for t in row) for row in rows]
+    return ("\n".join(lines) + "\n").encode()
 
 
 def write_boolean(value: bool, fmt: str) -> bytes:
@@ -251,7 +268,7 @@ def execute(store: ox.Store, query: str, accept: str | None, override: str | Non
             if len(rows) >= max_results:
                 raise QueryFailed(400, f"more than {max_results} results (the endpoint's cap): "
                                        "narrow the query or add LIMIT")
-            rows.append([solution[v] for v in variables])
+            rows.append(tuple(solution))
         return MEDIA[fmt], write_solutions(variables, rows, fmt)
     fmt = _choose(accept, override, GRAPH_TYPES)
     triples = []
@@ -459,8 +476,7 @@ class App:
         return self.html(self.renderer.search(text))
 
     def query_page(self, request: Request) -> Response:
-        return self.html(self.renderer.query_page().replace(
-            'data-base="https://w3id.org/peaceld/"', f'data-base="{html.escape(self.base)}"'))
+        return self.html(self.renderer.query_page())
 
     def klass(self, request: Request) -> Response:
         name = request.path_params["name"]
