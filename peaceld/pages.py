@@ -66,6 +66,8 @@ FORMAT_NAMES = {"html": "HTML", "ttl": "Turtle", "nt": "N-Triples", "jsonld": "J
 
 #: How many incoming links and class members a page lists at most.
 PAGE_ROWS = 200
+#: How many statements about one resource a page shows at most (the RDF documents have all).
+MAX_STATEMENTS = 2000
 
 
 @dataclass
@@ -241,7 +243,9 @@ class GraphView:
         node = ox.NamedNode(iri)
         by_prop: dict[str, list[Value]] = {}
         everyone: dict[str, Source] = {}
-        for q in self.store.quads_for_pattern(node, None, None, DEFAULT):
+        for i, q in enumerate(self.store.quads_for_pattern(node, None, None, DEFAULT)):
+            if i >= MAX_STATEMENTS:
+                break
             v = self.value(q.object)
             v.sources, v.stated_by = self.claims(node, q.predicate, q.object)
             for s in v.sources:

@@ -393,10 +393,11 @@ class QueryPool:
             raise QueryFailed(answer[1], answer[2])
         return answer[1], answer[2]
 
-    def start(self) -> None:
-        """Start every worker now, so that the first queries do not wait for them."""
+    def start(self, n: int | None = None) -> None:
+        """Start ``n`` workers now (all by default), so that the first queries do not wait
+        for them; the others start when concurrent queries need them."""
         with self._lock:
-            while self._started < self.size:
+            while self._started < min(self.size, n or self.size):
                 self._started += 1
                 worker = _Worker(self.location)
                 self._all.append(worker)
@@ -697,4 +698,6 @@ SAFE_HOSTS = re.compile(r"^(127\.\d+\.\d+\.\d+|localhost|::1)$")
 
 
 def default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    """Most query workers: one per concurrent query up to 8, as a threaded server would run
+    them (a worker process holds about 60 MB; they start as concurrent queries need them)."""
+    return min(8, max(2, 4 * (os.cpu_count() or 1)))

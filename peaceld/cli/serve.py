@@ -39,7 +39,8 @@ def _dist(project_dir: Path | None, dist: Path | None) -> Path:
 @click.option("--max-request", default=64 * 1024, show_default=True, type=click.IntRange(256),
               help="Largest request body or query, in bytes.")
 @click.option("--workers", default=None, type=click.IntRange(1, 64),
-              help="Query worker processes (default: cores, at most 4).")
+              help="Most query worker processes, started as concurrent queries need them "
+                   "(default: 4 per core, at most 8).")
 def serve_cmd(project_dir: Path | None, host: str, port: int, base_iri: str,
               dist: Path | None, timeout: float, max_results: int, max_request: int,
               workers: int | None) -> None:
@@ -60,7 +61,7 @@ def serve_cmd(project_dir: Path | None, host: str, port: int, base_iri: str,
     """
     import uvicorn
 
-    from ..serve import create_app, default_workers, settings_for
+    from ..serve import SAFE_HOSTS, create_app, default_workers, settings_for
 
     if not base_iri.endswith(("/", "#")):
         raise PeaceldError(f"--base-iri {base_iri!r} must end with '/'")
@@ -69,7 +70,10 @@ def serve_cmd(project_dir: Path | None, host: str, port: int, base_iri: str,
                             max_results=max_results, max_request=max_request,
                             workers=workers or default_workers())
     app = create_app(settings)
-    app.state.peaceld.pool.start()
+    app.state.peaceld.pool.start(2)
+    if not SAFE_HOSTS.match(host):
+        click.echo(f"warning: binding {host}: anyone who can reach this machine can read the "
+                   "graph and run queries", err=True)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"peaceld: serving {location} at http://{shown}:{port}/  (Ctrl-C stops)")
     try:
