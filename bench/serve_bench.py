@@ -217,7 +217,7 @@ def main() -> None:
         result["entity_page_again"] = percentiles(page_latencies(port, paths))
         result["entity_303_then_page"] = percentiles(page_latencies(port, paths, ""))
         for _, _, port, path in servers:
-            throughput(port, path, queries, 2, 2)  # warm-up
+            throughput(port, path, queries, args.clients, 2)  # warm-up: every worker up
         # rounds alternate between the servers, so that load from elsewhere on the machine
         # weighs on both alike; the median round counts
         for _ in range(args.rounds):

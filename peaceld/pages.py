@@ -66,6 +66,9 @@ FORMAT_NAMES = {"html": "HTML", "ttl": "Turtle", "nt": "N-Triples", "jsonld": "J
 
 #: How many incoming links and class members a page lists at most.
 PAGE_ROWS = 200
+#: Incoming links: how many are counted at most, and how many per property a page shows.
+INCOMING_SCAN = 10_000
+INCOMING_SHOWN = 30
 #: How many statements about one resource a page shows at most (the RDF documents have all).
 MAX_STATEMENTS = 2000
 
@@ -105,6 +108,7 @@ class Group:
     prop: str
     label: str
     values: list[Value]
+    total: int = 0
 
 
 @dataclass
@@ -251,13 +255,18 @@ class GraphView:
             for s in v.sources:
                 everyone[s.passage] = s
             by_prop.setdefault(q.predicate.value, []).append(v)
+        # incoming links: counted (up to INCOMING_SCAN), the first few per property shown
         incoming: dict[str, list[Value]] = {}
+        counts: dict[str, int] = {}
         more = False
         for i, q in enumerate(self.store.quads_for_pattern(None, None, node, DEFAULT)):
-            if i >= PAGE_ROWS:
+            if i >= INCOMING_SCAN:
                 more = True
                 break
-            incoming.setdefault(q.predicate.value, []).append(self.value(q.subject, False))
+            p = q.predicate.value
+            counts[p] = counts.get(p, 0) + 1
+            if counts[p] <= INCOMING_SHOWN:
+                incoming.setdefault(p, []).append(self.value(q.subject, False))
         if not by_prop and not incoming:
             return None
         types = self.types(iri)
@@ -265,8 +274,8 @@ class GraphView:
                                                                     str(x.term))))
                   for p, v in by_prop.items()]
         groups.sort(key=lambda g: (g.prop != TYPE.value, g.label.casefold(), g.prop))
-        ins = [Group(p, self.label(p), sorted(v, key=lambda x: x.text.casefold()))
-               for p, v in incoming.items()]
+        ins = [Group(p, self.label(p), sorted(v, key=lambda x: x.text.casefold()),
+                     counts[p]) for p, v in incoming.items()]
         ins.sort(key=lambda g: (g.label.casefold(), g.prop))
         kind = "resource"
         if OWL + "Ontology" in types:
@@ -452,15 +461,20 @@ class GraphView:
                 for iri, (_, shown, kind) in ordered[:limit]]
 
 
-def compact(iri: str) -> str:
-    """prefix:local for known namespaces (peaceld kinds included), else the IRI itself."""
+@functools.cache
+def _compact_prefixes() -> tuple[tuple[str, str], ...]:
     prefixes = serialization_prefixes()
     prefixes["pldc"] = CONCEPT
-    best = max((ns for ns in prefixes.values() if iri.startswith(ns)), key=len, default=None)
-    if best is None:
-        return iri
-    name = next(k for k, v in prefixes.items() if v == best)
-    return f"{name}:{iri[len(best):]}"
+    return tuple(sorted(((ns, name) for name, ns in prefixes.items()),
+                        key=lambda x: -len(x[0])))
+
+
+def compact(iri: str) -> str:
+    """prefix:local for known namespaces (peaceld kinds included), else the IRI itself."""
+    for ns, name in _compact_prefixes():  # longest namespace first
+        if iri.startswith(ns):
+            return f"{name}:{iri[len(ns):]}"
+    return iri
 
 
 def to_jsonld(quads: list[ox.Quad]) -> str:
