@@ -187,6 +187,7 @@ class BuildResult:
     stats: dict[str, Any]
     files: list[Path] = field(default_factory=list)
     validation: Any = None
+    grounding: Any = None  # the ``facts check`` report (warnings), see peaceld.grounding
 
 
 def _sorted_unique(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
@@ -268,7 +269,8 @@ def build(project_dir: Path | None = None, out_dir: Path | None = None, validate
         stats = map_inputs(open_mapping(extra.mapping, ontology), extra.files, buffer)
         records += stats.records
     data = list(ox.parse(buffer.getvalue().encode("utf-8"), format=ox.RdfFormat.N_QUADS))
-    quads = _sorted_unique(ontology + data)
+    grounding, evidence = _check_grounding(project, mapping, fact_files, say)
+    quads = _sorted_unique(ontology + data + evidence)
     triples = _default_graph(quads)
 
     report = None
@@ -291,7 +293,20 @@ def build(project_dir: Path | None = None, out_dir: Path | None = None, validate
         write_atomic(path, outputs[name])
         written.append(path)
     say(f"wrote {len(written)} files to {out_dir}")
-    return BuildResult(project, out_dir, quads, summary, written, report)
+    return BuildResult(project, out_dir, quads, summary, written, report, grounding)
+
+
+def _check_grounding(project: Project, mapping: Mapping, fact_files: list[Path],
+                     say: Progress) -> tuple[Any, list[ox.Quad]]:
+    """Run ``facts check`` (its findings are warnings) and publish the evidence spans."""
+    from .grounding import article_dirs, check_files, evidence_quads, fact_subjects
+
+    report = check_files(fact_files, article_dirs(project.root))
+    say(f"facts check: {report.summary()}")
+    mapper = Mapper(mapping)
+    for path in fact_files:
+        mapper.declare(read_records(path))
+    return report, list(evidence_quads(report, fact_subjects(mapper, fact_files)))
 
 
 def _kind_counts(files: list[Path]) -> Counter[str]:

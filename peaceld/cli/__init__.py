@@ -51,6 +51,8 @@ def _register() -> None:
 
     for module in (build, ontology, validate, export, query):
         module.register(main)
+    from . import facts
+    facts.register(main)
 
 
 _register()

@@ -40,6 +40,12 @@ def build_cmd(project_dir: Path | None, out_dir: Path | None, no_validate: bool,
     result = build(project_dir, out_dir, validate=not no_validate, progress=progress)
     if quiet:
         return
+    grounding = result.grounding  # `peaceld facts check`, as warnings
+    if grounding is not None and not grounding.ok(strict=True):
+        for line in grounding.lines(limit=20):
+            err.print(f"warning: {line}", markup=False)
+        err.print(f"warning: {grounding.summary()} (peaceld facts check lists them all)",
+                  markup=False)
     s = result.stats
     print_table(
         f"Built {result.project.name}",
