@@ -59,7 +59,10 @@ NOT_CLAIMED = frozenset({"kind", "at", "id", "name", "note", "evidence", "basis"
 ALIAS_FIELDS = ("acronym", "aka")
 #: The field that names the subject, for kinds whose subject is not the fact's own entity.
 SUBJECT_FIELD = {"challenge": "faced_by", "objective": "of", "principle": "principle",
-                 "assessment": "operation", "step": "transition"}
+                 "assessment": "operation"}
+#: Fields that place a fact in a structure the curators made (a step's transition and
+#: position), not values the passage is asked to name.
+STRUCTURE = {"step": ("transition", "position")}
 #: A mention is a few words, never a sentence.
 MAX_MENTION_WORDS = 8
 MAX_MENTION_CHARS = 70
@@ -212,6 +215,7 @@ def claimed_values(rec: Record) -> list[str]:
     skip = set(NOT_CLAIMED) | set(ALIAS_FIELDS)
     if kind in SUBJECT_FIELD:
         skip.add(SUBJECT_FIELD[kind])
+    skip.update(STRUCTURE.get(kind, ()))
     values: list[str] = []
     for name, value in rec.values.items():
         if name in skip:
