@@ -323,9 +323,13 @@ def check_fact(rec: Record, passages: dict[tuple[str, str], PassageRef],
             if any(e.subject is None for e in evidence):
                 problems.append("no mention of the subject")
             mentioned = {k for e in evidence for k in e.mentions}
-            missing = [x for x in claimed_values(rec) if x not in mentioned]
+            claimed = claimed_values(rec)
+            missing = [x for x in claimed if x not in mentioned]
             if missing:
                 problems.append(f"no mention for {', '.join(missing)}")
+            extra = sorted(mentioned - set(claimed))
+            if extra:
+                problems.append(f"a mention for {', '.join(extra)}, which the fact does not claim")
     if not unverified:
         for ev in evidence:
             span = normalise(text[ev.start:ev.end])  # type: ignore[index]
