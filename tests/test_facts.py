@@ -102,3 +102,17 @@ def test_build_publishes_spans_as_web_annotations(tmp_path: Path) -> None:
                   int(r["start"].value), int(r["end"].value)) for r in rows)
     assert got == [("s11p1", "liberia", 11495, 11666), ("s11p1", "united-nations", 11495, 11666),
                    ("s11p1", "unmil", 11495, 11666)]
+
+
+def test_every_bundled_fact_is_grounded_or_marked_inferred() -> None:
+    """The audit holds: `peaceld facts check --strict` passes on the bundled project."""
+    if not SEEDS.is_dir():
+        pytest.skip(f"the source articles are not at {SEEDS}")
+    report = check_project(ROOT, [SEEDS])
+    assert report.missing_articles == []
+    assert report.lines() == []
+    assert report.ok(strict=True)
+    assert report.count("grounded") > 3 * report.count("inferred")
+    result = CliRunner().invoke(main, ["facts", "check", str(ROOT), "-a", str(SEEDS), "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "100.0% grounded or inferred" in result.output
