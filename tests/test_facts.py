@@ -116,3 +116,25 @@ def test_every_bundled_fact_is_grounded_or_marked_inferred() -> None:
     result = CliRunner().invoke(main, ["facts", "check", str(ROOT), "-a", str(SEEDS), "--strict"])
     assert result.exit_code == 0, result.output
     assert "100.0% grounded or inferred" in result.output
+
+
+def test_every_claim_has_a_section_and_passages_have_labels(tmp_path: Path) -> None:
+    """The README's provenance pattern finds every passage graph, the introduction's too."""
+    store = ox.Store()
+    store.extend(build(ROOT, tmp_path / "dist", validate=False).quads)
+    prologue = ("PREFIX pld: <https://w3id.org/peaceld/ontology#>\n"
+                "PREFIX dcterms: <http://purl.org/dc/terms/>\n"
+                "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n")
+    graphs = {r["g"].value for r in store.query(
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+        "FILTER STRSTARTS(STR(?g), 'https://w3id.org/peaceld/id/passage/') }")}
+    covered = {r["g"].value for r in store.query(prologue + """
+        SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o }
+          ?g dcterms:isPartOf ?article ; pld:sectionTitle ?section ;
+             pld:paragraphNumber ?paragraph ; rdfs:label ?label }""",
+        use_default_graph_as_union=True)}
+    assert graphs and graphs == covered
+    intro = list(store.query(prologue + """
+        SELECT ?t WHERE { <https://w3id.org/peaceld/id/passage/002_8669f93456044061/s0p1>
+                          pld:sectionTitle ?t }""", use_default_graph_as_union=True))
+    assert [r["t"].value for r in intro] == ["Introduction"]
