@@ -51,7 +51,8 @@ def load_library(files: list[Path]) -> dict[str, NamedQuery]:
 
 
 def prologue() -> str:
-    prefixes = dict(PREFIXES)
+    # every prefix the table output uses, so a value copied from a table works in a query
+    prefixes = {**serialization_prefixes(), **PREFIXES}
     prefixes["pldc"] = CONCEPT
     return sparql_prologue(prefixes)
 

@@ -138,3 +138,91 @@ def test_every_claim_has_a_section_and_passages_have_labels(tmp_path: Path) -> N
         SELECT ?t WHERE { <https://w3id.org/peaceld/id/passage/002_8669f93456044061/s0p1>
                           pld:sectionTitle ?t }""", use_default_graph_as_union=True))
     assert [r["t"].value for r in intro] == ["Introduction"]
+
+
+# --- reference data and the questions it answers ------------------------------------------
+
+
+def test_reference_places_match_iso_3166() -> None:
+    """Every ISO code and name in reference/places.csv is the one ISO 3166-1 gives."""
+    pycountry = pytest.importorskip("pycountry")
+    import csv
+
+    with (ROOT / "reference" / "places.csv").open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle, delimiter=";") if r["iso3"]]
+    assert len(rows) >= 10
+    for row in rows:
+        country = pycountry.countries.get(alpha_3=row["iso3"])
+        assert country is not None, row["iso3"]
+        assert (country.alpha_2, country.numeric) == (row["iso2"], row["m49"]), row["id"]
+        assert country.name in (row["name"], row["iso_name"]), row["id"]
+
+
+@pytest.fixture(scope="module")
+def reference_store(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
+    store = ox.Store()
+    store.extend(build(ROOT, tmp_path_factory.mktemp("ref"), validate=True).quads)
+    return store
+
+
+def run_library(store: ox.Store, name: str) -> list[dict[str, str]]:
+    from peaceld.query import load_library, prepare
+
+    query = load_library(sorted((ROOT / "queries").glob("*.rq")))[name]
+    rows = store.query(prepare(query.text), use_default_graph_as_union=True)
+    names = [v.value for v in rows.variables]
+    return [{n: (r[n].value if r[n] is not None else "") for n in names} for r in rows]
+
+
+def test_operations_in_africa(reference_store: ox.Store) -> None:
+    rows = run_library(reference_store, "operations-by-continent")
+    africa = {r["operation"] for r in rows if r["continent"] == "Africa"}
+    assert {"UNMIL", "UNAMIR", "UNAMSIL", "UNTAG", "AMISOM", "MINUSMA", "ONUMOZ"} <= africa
+    europe = {r["operation"] for r in rows if r["continent"] == "Europe"}
+    assert "KFOR" in europe and not europe & africa
+    unmil = [r["hostAccordingTo"] for r in rows if r["operation"] == "UNMIL"]
+    assert unmil == ["001_dc7105e24f5d1192", "reference"]
+
+
+def test_reference_facts_stay_out_of_passage_graphs(reference_store: ox.Store) -> None:
+    for term in ("m49Code", "authorisingResolution"):
+        assert not reference_store.query(
+            f"ASK {{ GRAPH ?g {{ ?s <https://w3id.org/peaceld/ontology#{term}> ?c }} "
+            "FILTER (?g != <https://w3id.org/peaceld/graph/reference>) }")
+        assert reference_store.query(
+            "ASK { GRAPH <https://w3id.org/peaceld/graph/reference> "
+            f"{{ ?s <https://w3id.org/peaceld/ontology#{term}> ?c }} }}")
+
+
+def test_the_article_disagrees_with_the_record_on_unamirs_start(reference_store) -> None:
+    rows = run_library(reference_store, "reference-disagreements")
+    assert [(r["operation"], r["property"], r["claimed"], r["article"], r["passage"],
+             r["reference"]) for r in rows] == [
+        ("UNAMIR", "startYear", "1994", "002_8669f93456044061", "s15p2", "1993")]
+    both = run_library(reference_store, "source-disagreements")
+    assert [(r["property"], r["value1"], r["source1"], r["value2"], r["source2"],
+             r["passage2"]) for r in both] == [
+        ("startYear", "1993", "reference", "1994", "002_8669f93456044061", "s15p2")]
+
+
+def test_two_articles_that_disagree_are_listed_with_both_passages(tmp_path: Path) -> None:
+    project = project_with(tmp_path, GOOD.replace("    host: liberia\n",
+                                                  "    host: liberia\n    start_year: 2003\n"))
+    other = "002_8669f93456044061"
+    shutil.copy(ROOT / "facts" / f"{other}.passages.yaml", project / "facts")
+    (project / "facts" / f"{other}.yaml").write_text(
+        f"article:\n  id: {other}\n  title: Other\n  ai_written: not-declared\nfacts:\n"
+        "  - kind: operation\n    at: s15p1\n    id: unmil\n"
+        "    name: United Nations Mission in Liberia\n    start_year: 2004\n"
+        "  - kind: assessment\n    at: s15p1\n    operation: unmil\n    outcome: failure\n"
+        "  - kind: assessment\n    at: s15p2\n    operation: unmil\n    outcome: failure\n",
+        encoding="utf-8")
+    with (project / "facts" / f"{ARTICLE}.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("  - kind: assessment\n    at: s11p1\n    operation: unmil\n"
+                     "    outcome: success\n")
+    store = ox.Store()
+    store.extend(build(project, tmp_path / "dist", validate=False).quads)
+    rows = {(r["property"], r["value1"], r["source1"], r["passage1"], r["value2"],
+             r["source2"], r["passage2"]) for r in run_library(store, "source-disagreements")}
+    assert ("startYear", "2003", ARTICLE, "s11p1", "2004", other, "s15p1") in rows
+    assert ("outcome", "failure", other, "s15p2", "success", ARTICLE, "s11p1") in rows
