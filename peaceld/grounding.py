@@ -41,7 +41,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import PeaceldError
-from .namespaces import GRAPH, ID, PLD, PREFIXES
+from .namespaces import CONCEPT, GRAPH, ID, PLD, PREFIXES
 from .passages import digest
 from .records import Record, read_records
 
@@ -421,7 +421,7 @@ def evidence_quads(report: GroundingReport, subjects: dict[tuple[str, int], str]
                 (ann, ox.NamedNode(OA + "motivatedBy"),
                  ox.NamedNode(OA + ("describing" if fact.basis == "stated" else "assessing"))),
                 (ann, ox.NamedNode(OA + "hasTarget"), target),
-                (ann, ox.NamedNode(PLD + "basis"), ox.NamedNode(PLD + fact.basis.capitalize())),
+                (ann, ox.NamedNode(PLD + "basis"), ox.NamedNode(f"{CONCEPT}basis/{fact.basis}")),
                 (ann, label, ox.Literal(f"evidence in {ev.passage.article} {ev.passage.id} "
                                         f"[{ev.start}, {ev.end}]", language="en")),
                 (target, rdf_type, ox.NamedNode(OA + "SpecificResource")),

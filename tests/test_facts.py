@@ -185,7 +185,7 @@ def test_operations_in_africa(reference_store: ox.Store) -> None:
 
 
 def test_reference_facts_stay_out_of_passage_graphs(reference_store: ox.Store) -> None:
-    for term in ("m49Code", "authorisingResolution"):
+    for term in ("statisticalAreaCode", "authorisingResolution"):
         assert not reference_store.query(
             f"ASK {{ GRAPH ?g {{ ?s <https://w3id.org/peaceld/ontology#{term}> ?c }} "
             "FILTER (?g != <https://w3id.org/peaceld/graph/reference>) }")
