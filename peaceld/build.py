@@ -22,7 +22,8 @@ import pyoxigraph as ox
 
 from .atomic import write_atomic
 from .errors import PeaceldError
-from .mapper import open_mapping, run_mapping
+from .grounding import GroundingReport, article_dirs, check_files, evidence_quads, fact_subjects
+from .mapper import Mapper, Mapping, open_mapping, run_mapping
 from .namespaces import ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH, curie
 from .project import ProjectFolder, find_project
 from .rdfio import load_ontology, merged_triples, serialize, sorted_unique
@@ -47,6 +48,7 @@ class BuildResult:
     files: list[Path] = field(default_factory=list)
     validation: ValidationReport | None = None
     warnings: list[str] = field(default_factory=list)
+    grounding: GroundingReport | None = None  # ``facts check`` (warnings), see peaceld.grounding
 
 
 def compute_stats(quads: list[ox.Quad], triples: list[ox.Triple], facts: int,
@@ -106,7 +108,8 @@ def build(project: ProjectFolder | Path | None = None, *, out_dir: Path | None =
     buffer = io.StringIO()
     fact_files = project.fact_files()
     say(f"facts: mapping {len(fact_files)} file(s)")
-    stats = run_mapping(open_mapping(project.facts_mapping(), ontology), fact_files, buffer)
+    mapping = open_mapping(project.facts_mapping(), ontology)
+    stats = run_mapping(mapping, fact_files, buffer)
     fact_records = sum(n for kind, n in _kind_counts(fact_files).items()
                        if kind not in ("article", "article-text", "passage"))
     if not fact_records:
@@ -120,7 +123,8 @@ def build(project: ProjectFolder | Path | None = None, *, out_dir: Path | None =
         stats = run_mapping(open_mapping(extra.mapping, ontology), extra.files, buffer)
         records += stats.records
     data = list(ox.parse(buffer.getvalue().encode("utf-8"), format=ox.RdfFormat.N_QUADS))
-    quads = sorted_unique(ontology + data)
+    grounding, evidence = _check_grounding(project, mapping, fact_files, say)
+    quads = sorted_unique(ontology + data + evidence)
     triples = merged_triples(quads)
 
     report = None
@@ -141,7 +145,18 @@ def build(project: ProjectFolder | Path | None = None, *, out_dir: Path | None =
         write_atomic(path, outputs[name])
         written.append(path)
     say(f"wrote {len(written)} files to {out_dir}")
-    return BuildResult(project, out_dir, quads, summary, written, report, warnings)
+    return BuildResult(project, out_dir, quads, summary, written, report, warnings, grounding)
+
+
+def _check_grounding(project: ProjectFolder, mapping: Mapping, fact_files: list[Path],
+                     say: Progress) -> tuple[GroundingReport, list[ox.Quad]]:
+    """Run ``facts check`` (its findings are warnings) and publish the evidence spans."""
+    report = check_files(fact_files, article_dirs(project.root))
+    say(f"facts check: {report.summary()}")
+    mapper = Mapper(mapping)
+    for path in fact_files:
+        mapper.declare(read_records(path))
+    return report, list(evidence_quads(report, fact_subjects(mapper, fact_files)))
 
 
 def _kind_counts(files: list[Path]) -> Counter[str]:

@@ -4,8 +4,10 @@ Formats are small plugins behind one interface (``FORMATS``): each knows its fil
 whether it keeps named graphs, and how to write sorted quads. Parts of the graph:
 
 * ``ontology``: the ontology graph;
-* ``data``: the facts as plain triples (the union of the passage graphs);
-* ``provenance``: the sources graph and every passage graph, as quads;
+* ``data``: the claims as plain triples: every graph but the ontology and the sources (the
+  passage graphs, reference data, curators' identifications, mapped tables);
+* ``provenance``: the claims with the graph that says where each comes from, and the sources
+  graph describing articles and passages: every named graph but the ontology, as quads;
 * ``all``: everything, as quads (or as one merged graph in triple-only formats).
 
 Output is sorted, uses fixed prefixes and content-derived blank node labels, so the same
@@ -154,21 +156,26 @@ FORMATS: dict[str, Format] = {
 }
 
 
+def in_part(graph: str, part: str) -> bool:
+    """Whether the statements of ``graph`` (an IRI, "" for the default graph) belong to
+    ``part`` (see the module docstring): the one definition every export path uses."""
+    if part == "all":
+        return True
+    if part == "ontology":
+        return graph == ONTOLOGY_GRAPH
+    if part == "data":
+        return graph not in (ONTOLOGY_GRAPH, SOURCES_GRAPH)
+    return graph not in (ONTOLOGY_GRAPH, "")
+
+
+def _graph_of(quad: ox.Quad) -> str:
+    return quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
+
+
 def select(quads: list[ox.Quad], part: str) -> list[ox.Quad]:
     """The quads of one part of the graph (see the module docstring)."""
     _check("nq", part)
-    if part == "all":
-        return quads
-    names = [q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
-             for q in quads]
-    if part == "ontology":
-        return [q for q, g in zip(quads, names, strict=True) if g == ONTOLOGY_GRAPH]
-    passage = ID + "passage/"
-    if part == "provenance":
-        return [q for q, g in zip(quads, names, strict=True)
-                if g == SOURCES_GRAPH or g.startswith(passage)]
-    # data: the passage graphs, and triples in the default graph (e.g. a mapped table)
-    return [q for q, g in zip(quads, names, strict=True) if g == "" or g.startswith(passage)]
+    return quads if part == "all" else [q for q in quads if in_part(_graph_of(q), part)]
 
 
 def serialize(quads: list[ox.Quad], fmt: str, part: str = "all") -> bytes:
@@ -286,25 +293,11 @@ class _SortedLines(io.RawIOBase):
         super().close()
 
 
-def _graph_filter(part: str) -> Callable[[Any], bool]:
-    """Whether a quad's graph name (an Oxigraph term) belongs to ``part``."""
-    passage = ID + "passage/"
-    if part == "all":
-        return lambda g: True
-    if part == "ontology":
-        return lambda g: isinstance(g, ox.NamedNode) and g.value == ONTOLOGY_GRAPH
-    if part == "data":
-        return lambda g: isinstance(g, ox.DefaultGraph) or g.value.startswith(passage)
-    return lambda g: isinstance(g, ox.NamedNode) and (
-        g.value == SOURCES_GRAPH or g.value.startswith(passage))
-
-
 def write_stream(dump: Path, fmt: str, part: str, sink: IO[bytes]) -> dict[str, Any]:
     """Write one part of a sorted build dump to ``sink`` as N-Triples or Turtle, parsed and
     written by Oxigraph as a stream: memory stays flat whatever the size. Repeats across
     graphs are dropped by looking one triple back. Returns the part's ``void_counts``;
     raises ``NotStreamable`` when the dump is not sorted."""
-    keep = _graph_filter(part)
     rdf_type = ox.NamedNode(RDF_TYPE)
     classes: Counter[str] = Counter()
     properties: Counter[str] = Counter()
@@ -313,7 +306,7 @@ def write_stream(dump: Path, fmt: str, part: str, sink: IO[bytes]) -> dict[str, 
     def triples(reader: _SortedLines) -> Iterator[ox.Triple]:
         last = subject = None
         for quad in ox.parse(reader, format=ox.RdfFormat.N_QUADS):
-            if not keep(quad.graph_name):
+            if not in_part(_graph_of(quad), part):
                 continue
             triple = quad.triple
             if triple == last:
@@ -339,22 +332,16 @@ def write_stream(dump: Path, fmt: str, part: str, sink: IO[bytes]) -> dict[str, 
 
 
 def _dump_part(store: ox.Store, fmt: str, part: str) -> bytes:
+    """One part of the store's dataset written by Oxigraph (the store is changed)."""
     prefixes = serialization_prefixes()
-    keep_graphs = FORMATS[fmt].quads and part in ("provenance", "all")
-    if keep_graphs:
-        if part == "provenance":
-            store.remove_graph(ox.NamedNode(ONTOLOGY_GRAPH))
-            store.clear_graph(ox.DefaultGraph())
-        return store.dump(format=RDF_FORMATS[fmt], prefixes=prefixes)
-    graph_filter = {
-        "all": "",
-        "ontology": f"FILTER (?g = <{ONTOLOGY_GRAPH}>)",
-        "data": f'FILTER (STRSTARTS(STR(?g), "{ID}passage/"))',
-        "provenance": f'FILTER (?g = <{SOURCES_GRAPH}> || STRSTARTS(STR(?g), "{ID}passage/"))',
-    }[part]
-    if part in ("ontology", "provenance"):
+    for graph in list(store.named_graphs()):
+        if not isinstance(graph, ox.NamedNode) or not in_part(graph.value, part):
+            store.remove_graph(graph)
+    if not in_part("", part):
         store.clear_graph(ox.DefaultGraph())
-    store.update(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {graph_filter} }}")
+    if FORMATS[fmt].quads and part in ("provenance", "all"):
+        return store.dump(format=RDF_FORMATS[fmt], prefixes=prefixes)
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
     for graph in list(store.named_graphs()):
         store.remove_graph(graph)
     if FORMATS[fmt].quads:

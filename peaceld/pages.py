@@ -530,11 +530,12 @@ class Links:
             return self.page(f"/ontology#{local}")
         if not self.static:
             return path
-        return self._relative(path + ".html")
+        # a hash IRI (x#target) is described on its document's page (x)
+        return self._relative(path.partition("#")[0] + ".html")
 
     def doc(self, iri: str, suffix: str) -> str:
         """A link to one document of a resource (``unmil.ttl``)."""
-        path = self.path(iri) or "/"
+        path = (self.path(iri) or "/").partition("#")[0]
         return self._relative(f"{path}.{suffix}") if self.static else f"{path}.{suffix}"
 
 

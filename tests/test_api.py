@@ -171,8 +171,8 @@ def test_query_outside_a_project_without_a_build_builds_nothing(in_folder: Path)
 def test_build_in_a_project_subfolder_builds_that_project(tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["init", str(tmp_path / "p")]).exit_code == 0
-    shutil.copy(ROOT / "facts" / "004_648312329135cd7a.passages.yaml", tmp_path / "p" / "facts")
-    shutil.copy(ROOT / "facts" / "004_648312329135cd7a.yaml", tmp_path / "p" / "facts")
+    for path in (ROOT / "facts").glob("*.yaml"):
+        shutil.copy(path, tmp_path / "p" / "facts")
     before = Path.cwd()
     os.chdir(tmp_path / "p" / "facts")
     try:
@@ -206,10 +206,9 @@ def test_build_summary_explains_passages(kg: peaceld.Project, tmp_path: Path) ->
 def test_map_writes_the_format_its_output_file_names(tmp_path: Path, suffix: str,
                                                      fmt: ox.RdfFormat) -> None:
     out = tmp_path / f"facts{suffix}"
+    facts = sorted((ROOT / "facts").glob("*.yaml"), key=lambda p: "passages" not in p.name)
     result = CliRunner().invoke(main, ["map", "-m", str(ROOT / "mappings" / "facts.yaml"),
-                                       str(ROOT / "facts" / "004_648312329135cd7a.passages.yaml"),
-                                       str(ROOT / "facts" / "004_648312329135cd7a.yaml"),
-                                       "-o", str(out)])
+                                       *map(str, facts), "-o", str(out)])
     assert result.exit_code == 0, result.output
     parsed = list(ox.parse(out.read_bytes(), format=fmt))
     assert len(parsed) > 100

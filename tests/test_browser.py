@@ -103,7 +103,7 @@ def test_search_open_the_operation_and_see_its_provenance(page: Any, server: str
     first.click()
     page.wait_for_url("**/id/operation/unmil.html")
     assert page.inner_text("h1") == "United Nations Mission in Liberia"
-    row = page.locator("tr.statement", has_text="United Nations").first
+    row = page.locator("tr.statement", has_text="led by").filter(has_text="United Nations").first
     led_by = row.locator("td.claims")
     text = led_by.inner_text()
     assert "Understanding the Role and Impact of Multinational Peace Enforcement Missions" in text

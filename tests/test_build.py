@@ -72,7 +72,9 @@ def test_every_data_triple_comes_from_a_cited_passage(built) -> None:
     graphs = {g.value for g in store.named_graphs()}
     passages = {g for g in graphs if g.startswith(ID + "passage/")}
     assert graphs - passages == {"https://w3id.org/peaceld/graph/ontology",
-                                 "https://w3id.org/peaceld/graph/sources"}
+                                 "https://w3id.org/peaceld/graph/sources",
+                                 "https://w3id.org/peaceld/graph/curators",
+                                 "https://w3id.org/peaceld/graph/reference"}
     described = {r[0] for r in ask(store, """
         SELECT ?p WHERE { GRAPH <https://w3id.org/peaceld/graph/sources> {
             ?p a pld:Passage ; dcterms:isPartOf ?a . ?a a pld:Article } }""")}

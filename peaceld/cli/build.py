@@ -49,6 +49,12 @@ def build_cmd(project_dir: Path | None, out_dir: Path | None, no_validate: bool,
         err.print(f"warning: {warning}", markup=False)
     if quiet:
         return
+    grounding = result.grounding  # `peaceld facts check`, as warnings
+    if grounding is not None and not grounding.ok(strict=True):
+        for line in grounding.lines(limit=20):
+            err.print(f"warning: {line}", markup=False)
+        err.print(f"warning: {grounding.summary()} (peaceld facts check lists them all)",
+                  markup=False)
     s = result.stats
     report = result.validation
     verdict = ("skipped (--no-validate)" if no_validate else "no shapes" if report is None
