@@ -216,7 +216,7 @@ def compute_stats(quads: list[ox.Quad], triples: list[ox.Triple], facts: int,
     return {
         "triples": len(triples),
         "quads": len(quads),
-        "ontology_triples": sum(1 for q in quads if q.graph_name.value == ONTOLOGY_GRAPH),
+        "ontology_triples": sum(1 for q in quads if q.graph_name == ox.NamedNode(ONTOLOGY_GRAPH)),
         "facts": facts,
         "records": records,
         "sources": len(sources),
