@@ -90,7 +90,8 @@ class MappingErrors(PeaceldError):
 
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r",
                           **{chr(i): f"\\u{i:04X}" for i in (*range(0x0a), 0x0b, 0x0c,
-                                                           *range(0x0e, 0x20), 0x7f)}})
+                                                           *range(0x0e, 0x20), 0x7f,
+                                                           0x85, 0x2028, 0x2029)}})
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f]')
 _SLUG_OK = re.compile(r"[a-z0-9_]+(?:-[a-z0-9_]+)*")
 
@@ -313,7 +314,7 @@ class Registry:
 
 
 SPEC_KEYS = {"field", "template", "const", "expr", "iri", "ref", "lang", "datatype",
-             "optional", "transform", "lookup", "split", "null"}
+             "optional", "transform", "lookup", "split", "nulls"}
 
 
 class CompiledSpec:
@@ -359,7 +360,7 @@ class CompiledSpec:
         if "lookup" in spec:
             self.transforms.append(mapping.transform({"lookup": spec["lookup"]}))
         self.split = str(spec["split"]) if spec.get("split") else None
-        self.nulls = frozenset(str(t).strip() for t in _as_list(spec.get("null")))
+        self.nulls = frozenset(str(t).strip() for t in _as_list(spec.get("nulls")))
         self.const = spec.get("const")
         self.expr: Expression | None = None
         self.fields: list[str] = []
@@ -766,7 +767,7 @@ def compile_row_function(rule: Rule, mapping: Mapping) -> Callable[[Values], lis
             env[f"{key}k"] = spec._term_fn()(_as_text(spec.const))
             return [], f"{key}k"
         if not spec.simple:
-            raise ValueError("split, null and computed values take the general path")
+            raise ValueError("split, nulls and computed values take the general path")
         assert spec.template is not None
         parts = spec.template.parts
         if (spec.is_iri and spec.ref is None and spec.piece is slug and parts
@@ -794,6 +795,8 @@ def compile_row_function(rule: Rule, mapping: Mapping) -> Callable[[Values], lis
     required: list[str] = []
     stmts, subject = term_lines(rule.subject, "s", "    ")
     required += [var(f) for f in rule.subject.fields]
+    if rule.subject.transforms:  # the general path names the empty value
+        stmts += ["    if t == '':", "        return None"]
     body += stmts + [f"    s = {subject}", "    out = []"]
     for n, (pred, spec) in enumerate(rule.predicates):
         key = f"p{n}"
@@ -832,7 +835,7 @@ def compile_row_function(rule: Rule, mapping: Mapping) -> Callable[[Values], lis
 
 RULE_KEYS = {"name", "when", "subject", "graph", "class", "properties", "declares", "fields",
              "check", "unpivot", "skip_empty"}
-TOP_KEYS = ("prefixes", "base", "lookups", "entities", "null", "rules", "triples")
+TOP_KEYS = ("prefixes", "base", "lookups", "entities", "nulls", "rules", "triples")
 _PREFIX_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
 
@@ -874,11 +877,11 @@ def load_mapping(path: Path, registry: Registry | None = None) -> Mapping:
         raise PeaceldError("'lookups' maps table names to tables (key: value)", file=path,
                            line=lines.get("lookups"))
     mapping = Mapping(str(path), prefixes, base, lookups, registry or Registry())
-    nulls = strip_lines(doc.get("null"))
+    nulls = strip_lines(doc.get("nulls"))
     if nulls is not None:
         if isinstance(nulls, dict) or any(isinstance(t, dict | list) for t in _as_list(nulls)):
-            raise PeaceldError("'null' is a list of values that mean 'no value' (e.g. "
-                               "[NA, unknown, '?'])", file=path, line=lines.get("null"))
+            raise PeaceldError("'nulls' is a list of values that mean 'no value' (e.g. "
+                               "[NA, unknown, '?'])", file=path, line=lines.get("nulls"))
         mapping.nulls = frozenset(_as_text(t).strip() for t in _as_list(nulls))
     entities = doc.get("entities") or {}
     for kind, spec in entities.items():
