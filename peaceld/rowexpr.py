@@ -59,10 +59,10 @@ class Expression:
                 raise ValueError(f"expression {self.text!r}: unsupported constant")
         called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)
                   and isinstance(n.func, ast.Name)}
-        self.names: dict[str, str] = {}  # Python name -> field
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and node.id not in called:
-                self.names[node.id] = names.get(node.id, node.id)
+        self.names: dict[str, str] = {}  # Python name -> field, in reading order
+        found = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in called]
+        for node in sorted(found, key=lambda n: (n.lineno, n.col_offset)):
+            self.names.setdefault(node.id, names.get(node.id, node.id))
         self.fields = list(dict.fromkeys(self.names.values()))
         self.code = compile(tree, f"<expression {self.text}>", "eval")
 
