@@ -410,7 +410,7 @@ class CompiledSpec:
         """The general path: list values, splitting, null tokens, computed values."""
         template, required, piece = self.template, not self.optional, self.piece
         transforms, split, term, nulls = self.transforms, self.split, self._term_fn(), self.nulls
-        expr = self.expr
+        expr, fields = self.expr, self.fields
         assert template is not None
 
         def fn(values: Values) -> list[str]:
@@ -419,11 +419,13 @@ class CompiledSpec:
                           for k, v in values.items()}
             if expr is not None:
                 values = {"@expr": _compute(expr, values, required)}
+            if split:  # cut each field's value; a template is rendered once per piece
+                values = {**values, **{f: [p.strip() for p in v.split(split) if p.strip()]
+                                       for f in fields
+                                       if isinstance(v := values.get(f), str) and split in v}}
             texts = _render(template, values, required, piece)
             if texts is None:
                 return []
-            if split:
-                texts = [p.strip() for t in texts for p in t.split(split)]
             out = []
             for t in texts:
                 for f in transforms:
