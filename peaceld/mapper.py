@@ -167,12 +167,15 @@ def _as_text(value: Any) -> str:
 _THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(?:[. \u00a0\u202f][0-9]{3})+")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _decimal_comma(v: str) -> str:
     """European numbers: '1.234,5' -> '1234.5', '10.476' -> '10476', '1,5' -> '1.5'.
 
     Dots or spaces are thousands separators only in groups of three ('1.5' stays '1.5').
     """
     t = v.strip()
+    if t.isdigit():
+        return t
     if "," in t:
         whole, _, frac = t.rpartition(",")
         if _THOUSANDS.fullmatch(whole):
@@ -534,8 +537,12 @@ def _as_list(value: Any) -> list:
 
 
 def _did_you_mean(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(name), sorted(set(known)), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """A hint naming the closest known name, compared without case."""
+    folded: dict[str, str] = {}
+    for k in sorted(set(map(str, known))):
+        folded.setdefault(k.casefold(), k)
+    close = difflib.get_close_matches(str(name).casefold(), list(folded), n=1, cutoff=0.6)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
 
 
 # --- conditions, checks and unpivot -------------------------------------------------------
@@ -782,9 +789,12 @@ def compile_row_function(rule: Rule, mapping: Mapping) -> Callable[[Values], lis
         for k, f in enumerate(spec.transforms):
             env[f"{key}f{k}"] = f
             stmts.append(f"{indent}t = {key}f{k}(t)")
-        if spec.is_iri or spec.ref is not None or spec.check is not None:
+        if spec.is_iri or spec.ref is not None:
             env[f"{key}t"] = spec._term_fn()
             return stmts, f"{key}t(t)"
+        if spec.check is not None:  # a ValueError sends the row to the general path
+            env[f"{key}x"] = spec.check
+            stmts.append(f"{indent}t = {key}x(t)")
         suffix = ""
         if spec.lang:
             suffix = "@" + spec.lang
@@ -830,7 +840,9 @@ def compile_row_function(rule: Rule, mapping: Mapping) -> Callable[[Values], lis
     if required:
         cond = " and ".join(f"type({v}) is str and {v}" for v in dict.fromkeys(required))
         lines += [f"    if not ({cond}):", "        return None"]
-    lines += body + ["    return out"]
+    lines += ["    try:"] + ["    " + b for b in body] + ["        return out",
+                                                           "    except ValueError:",
+                                                           "        return None"]
     exec("\n".join(lines), env)  # noqa: S102 - code built from the mapping's own templates
     return env["row"]
 
@@ -1199,6 +1211,14 @@ class Mapper:
                 rules = self._rules_for(rec)
                 values = self._prepare(rec, i)
                 for rule in rules:
+                    fast = rows[id(rule)]
+                    if fast is not None and rule.unpivot is None and not rule.checks:
+                        lines = fast(values)
+                        if lines is not None:  # a plain row of a plain rule
+                            if lines:
+                                buffer.append(" .\n".join(lines) + " .\n")
+                                counts[rule.name] = counts.get(rule.name, 0) + len(lines)
+                            continue
                     for row in (rule.unpivot.expand(values) if rule.unpivot else (values,)):
                         values = row
                         lines, graphs = self._rule_lines(rule, row, rows[id(rule)],
