@@ -2,12 +2,18 @@
 
 A mapping file says, per kind of record, which subject IRI to mint, which classes it has,
 which named graph its triples go to, and how each field becomes an object. The language
-(see ``docs/mapping.md``) covers IRI templates with deterministic slugs, literals with
-datatype or language, optional fields, lists, references to other entities by key or alias,
-value transforms, lookup tables and constant triples.
+(see ``docs/mapping.md``) covers IRI templates with deterministic Unicode slugs, literals
+with datatype or language, optional fields and null tokens, lists and splits, references to
+other entities by key or alias, value transforms and lookup tables, conditions, computed
+values and row checks, unpivoting of wide tables, and constant triples.
 
-Rules are compiled once into small closures, so mapping a large CSV streams at a few hundred
-thousand triples per second with flat memory.
+The output is valid RDF or a clear error: every literal is checked against the lexical
+space of its datatype (``peaceld.lexical``), every IRI is checked, and every value of a
+mapping that reaches the output is validated when the mapping loads. Errors name the file,
+line and CSV column.
+
+Rules are compiled once into small generated functions, so mapping a large CSV streams at
+a few hundred thousand triples per second with flat memory.
 """
 
 from __future__ import annotations

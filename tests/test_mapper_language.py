@@ -174,3 +174,18 @@ def test_split_applies_after_a_lookup(tmp_path: Path) -> None:
                "      pld:op: {field: ops, split: ';', transform: [trim], lookup: m}\n")
     quads, _ = run(tmp_path, mapping, "id,ops\n1,UNEF (I & II) ; unmil\n")
     assert values(quads, "op") == {"r/1": ["UNEF I", "UNEF II", "UNMIL"]}
+
+
+def test_header_is_checked_once_before_a_parallel_map(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import peaceld.build as build_module
+    from peaceld.build import map_files
+
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_BYTES", 1)
+    (tmp_path / "m.yaml").write_text("rules:\n  - subject: x/{id}\n    properties:\n"
+                                     "      pld:t: {field: Totl, optional: true}\n")
+    (tmp_path / "d.csv").write_text("id,Total\n" + "".join(f"{i},{i}\n" for i in range(3000)))
+    with pytest.raises(MappingErrors) as err:
+        map_files(tmp_path / "m.yaml", [tmp_path / "d.csv"], io.StringIO(), [], False)
+    assert str(err.value).count("\n") == 0
+    assert "column 'Totl'" in str(err.value) and "did you mean 'Total'" in str(err.value)
