@@ -807,7 +807,9 @@ def compile_row_function(rule: Rule, mapping: Mapping) -> Callable[[Values], lis
         elif spec.datatype and spec.datatype != XSD + "string":
             suffix = "^^<" + spec.datatype + ">"
         env[f"{key}u"] = suffix
-        return stmts, f"lit(t) + {key}u"
+        # quoted(t), inlined for the common case of text with nothing to escape
+        return stmts, (f"('\"' + t + '\"' if t.isprintable() and '\"' not in t and '\\\\' "
+                       f"not in t else lit(t)) + {key}u")
 
     body: list[str] = []
     required: list[str] = []
