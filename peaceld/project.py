@@ -113,6 +113,8 @@ class ProjectFolder:
             files = sorted(p for pattern in item.get("files", [])
                            for p in self.root.glob(pattern))
             mapping = self.root / item["mapping"]
+            if not mapping.is_file() and self.reuses_bundled:  # a bundled mapping, by name
+                mapping = bundled_root() / item["mapping"]
             if not mapping.is_file():
                 raise PeaceldError(f"mapping {item['mapping']!r} not found",
                                    file=self.root / CONFIG)

@@ -88,10 +88,12 @@ def test_csv_features(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("row", "message"), [
-    ("Box;x1;03/02/2004;no;;", "d.csv:2: 'x1' is not a decimal number"),
-    ("Box;1;31/02/2004;no;;", "d.csv:2: '31/02/2004' is not a date in the format(s)"),
-    ("Box;1;03/02/2004;maybe;;", "d.csv:2: 'maybe' is not in lookup table 'yes-no'"),
-    (";1;03/02/2004;no;;", "d.csv:2: missing required field 'name'"),
+    ("Box;x1;03/02/2004;no;;", "d.csv:2: column 2 'count': 'x1' is not a decimal number"),
+    ("Box;1;31/02/2004;no;;",
+     "d.csv:2: column 3 'day': '31/02/2004' is not a date in the format(s)"),
+    ("Box;1;03/02/2004;maybe;;",
+     "d.csv:2: column 4 'flag': 'maybe' is not in lookup table 'yes-no'"),
+    (";1;03/02/2004;no;;", "d.csv:2: column 1 'name': missing required field 'name'"),
 ])
 def test_csv_errors_name_file_line_and_problem(tmp_path: Path, row: str, message: str) -> None:
     mapping = write(tmp_path, "m.yaml", CSV_MAPPING)
@@ -147,7 +149,7 @@ def test_mapping_is_deterministic(tmp_path: Path) -> None:
 
 def test_parallel_csv_equals_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large CSVs are cut into parts for several cores; the output must not change."""
-    import peaceld.mapper as build_module
+    import peaceld.mapper as mapper_module
 
     mapping = write(tmp_path, "m.yaml", CSV_MAPPING)
     rows = ["name;count;day;flag;tags;note"]
@@ -157,7 +159,7 @@ def test_parallel_csv_equals_one_process(tmp_path: Path, monkeypatch: pytest.Mon
     data = write(tmp_path, "d.csv", "\n".join(rows) + "\n")
 
     def mapped(threshold: int) -> str:
-        monkeypatch.setattr(build_module, "PARALLEL_MIN_BYTES", threshold)
+        monkeypatch.setattr(mapper_module, "PARALLEL_MIN_BYTES", threshold)
         out = io.StringIO()
         map_files(mapping, [data], out, ontology=load_ontology(ONTOLOGY), with_graphs=False)
         return out.getvalue()
@@ -169,14 +171,15 @@ def test_parallel_csv_equals_one_process(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_parallel_csv_reports_true_line_numbers(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import peaceld.mapper as build_module
+    import peaceld.mapper as mapper_module
 
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(mapper_module, "PARALLEL_MIN_BYTES", 1)
     mapping = write(tmp_path, "m.yaml", CSV_MAPPING)
     rows = ["name;count;day;flag;tags;note"]
     rows += [f"item {i};1;03/02/2004;no;;" for i in range(2000)]
     rows[1800] = "item x;1;03/02/2004;perhaps;;"
     data = write(tmp_path, "d.csv", "\n".join(rows) + "\n")
-    with pytest.raises(MappingErrors, match=r"d\.csv:1801: 'perhaps' is not in lookup table"):
+    with pytest.raises(MappingErrors,
+                       match=r"d\.csv:1801: column 4 'flag': 'perhaps' is not in lookup table"):
         map_files(mapping, [data], io.StringIO(), ontology=load_ontology(ONTOLOGY),
                   with_graphs=False)
