@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from ..errors import PeaceldError
 from ..export import FORMATS
 from ..project import find_project
-from ..query import load_library, run_local, run_remote, table_rows
+from ..query import load_library, read_query, run_local, run_remote, table_rows
 from ..store import ensure_store
 from .export import ensure_build
 from .render import print_table
@@ -29,13 +29,19 @@ OUTPUTS = ["table", "csv", "tsv", "json", "xml", *[f for f in sorted(FORMATS) if
               show_default=True, help="SELECT/ASK: table, csv, tsv, json, xml (W3C result "
               "formats). CONSTRUCT/DESCRIBE: ttl, nt, nq, trig, jsonld, xml.")
 @click.option("--endpoint", help="Query this SPARQL endpoint instead of the embedded store.")
-@click.option("--timeout", type=float, help="Stop the query after this many seconds.")
+@click.option("--timeout", type=float, help="Stop the query after this many seconds "
+              "(default: 120 on the embedded store, 60 for an endpoint).")
+@click.option("--max-memory", type=int, help="Stop a local query that needs more than this "
+              "many MB (default 4096); for an endpoint, the largest answer accepted, in MB "
+              "(default 512).")
 @click.option("--allow-service", is_flag=True, help="Allow SERVICE calls to other endpoints.")
+@click.option("--allow-insecure", is_flag=True, help="Allow sending credentials to an "
+              "endpoint over plain http on another machine.")
 @click.option("--dist", type=click.Path(file_okay=False, path_type=Path),
               help="The build folder (default: ./dist, built first if missing).")
 def query_cmd(file: Path | None, expression: str | None, name: str | None, list_: bool,
-              fmt: str, endpoint: str | None, timeout: float | None, allow_service: bool,
-              dist: Path | None) -> None:
+              fmt: str, endpoint: str | None, timeout: float | None, max_memory: int | None,
+              allow_service: bool, allow_insecure: bool, dist: Path | None) -> None:
     """Ask the knowledge graph a question in SPARQL; get a table (or W3C results) back.
 
     Prefixes pld:, pldc:, pldid:, rdfs:, skos:, dcterms:, prov:, org:, owl:, xsd: and the
@@ -67,14 +73,16 @@ def query_cmd(file: Path | None, expression: str | None, name: str | None, list_
             raise PeaceldError(f"no query named {name!r}{hint}")
         text, source = library[name].text, str(library[name].path)
     elif file is not None:
-        text, source = file.read_text(encoding="utf-8"), str(file)
+        text, source = read_query(file), str(file)
     else:
         text, source = expression or "", "-e"
     if endpoint:
-        kind, payload = run_remote(endpoint, text, fmt, timeout, source, allow_service)
+        kind, payload = run_remote(endpoint, text, fmt, timeout, source, allow_service,
+                                   (max_memory << 20) if max_memory else None, allow_insecure)
     else:
         location = ensure_store(ensure_build(dist))
-        kind, payload = run_local(text, location, None, fmt, timeout, source, allow_service)
+        kind, payload = run_local(text, location, None, fmt, timeout, source, allow_service,
+                                  max_memory)
     _render(kind, payload, fmt)
 
 
