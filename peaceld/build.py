@@ -22,7 +22,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .atomic import write_atomic
+from .atomic import write_folder
 from .errors import PeaceldError
 from .mapper import (
     PARALLEL_MIN_BYTES,
@@ -285,11 +285,7 @@ def build(project_dir: Path | None = None, out_dir: Path | None = None, validate
     summary["project"] = project.name
     outputs = serialize_outputs(quads, triples)
     outputs["summary.json"] = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode()
-    written = []
-    for name in OUTPUTS:
-        path = out_dir / name
-        write_atomic(path, outputs[name])
-        written.append(path)
+    written = write_folder(out_dir, {name: outputs[name] for name in OUTPUTS})
     say(f"wrote {len(written)} files to {out_dir}")
     return BuildResult(project, out_dir, quads, summary, written, report)
 

@@ -221,6 +221,12 @@ def run_reasoner(quads: list[ox.Quad]) -> tuple[str, list[Finding]]:
         return "skipped: Java not found (install a JRE to run HermiT)", []
     import owlready2
 
+    # owl:imports are never followed: owlready2 and HermiT would fetch each IRI (http: or
+    # file:), so the reasoner sees exactly the triples of the file it was given.
+    imports = sorted({q.object.value for q in quads if q.predicate.value == OWL + "imports"})
+    quads = [q for q in quads if q.predicate.value != OWL + "imports"]
+    skipped = [Finding("info", "imports-not-followed", _short(iri), "owl:imports not followed: "
+                       "the reasoner checks this file alone") for iri in imports]
     with tempfile.TemporaryDirectory(prefix="peaceld-owl-") as tmp:
         path = Path(tmp) / "ontology.nt"
         path.write_bytes(ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES))
@@ -231,17 +237,18 @@ def run_reasoner(quads: list[ox.Quad]) -> tuple[str, list[Finding]]:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError:
             return "inconsistent", [Finding("error", "inconsistent", ONTOLOGY,
-                                            "the ontology is inconsistent (HermiT)")]
+                                            "the ontology is inconsistent (HermiT)"), *skipped]
         except owlready2.OwlReadyJavaError as exc:
             detail = str(exc).strip().splitlines()
             reason = next((line for line in detail if "Exception" in line or "error" in line),
                           detail[-1] if detail else "Java error")
             return "failed", [Finding("error", "reasoner", ONTOLOGY,
-                                      f"HermiT could not load the ontology: {reason.strip()}")]
+                                      f"HermiT could not load the ontology: {reason.strip()}"),
+                              *skipped]
         unsat = sorted(c.iri for c in world.inconsistent_classes() if _ours(c.iri))
-    return "consistent", [Finding("error", "unsatisfiable", _short(c),
-                                  "unsatisfiable class (it can have no members)")
-                          for c in unsat]
+    return "consistent", [*(Finding("error", "unsatisfiable", _short(c),
+                                    "unsatisfiable class (it can have no members)")
+                            for c in unsat), *skipped]
 
 
 def check_ontology(path: Path, reasoner: bool = True) -> OntologyReport:

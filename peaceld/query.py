@@ -10,6 +10,7 @@ as the user wrote it.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
 import math
 import multiprocessing
@@ -175,6 +176,7 @@ def _worker(conn: Any, memory_mb: int | None, *args: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills us
     devnull = os.open(os.devnull, os.O_WRONLY)  # an allocation failure aborts with a note on
     os.dup2(devnull, 2)  # stderr; the parent reports it in one line instead
+    faulthandler.disable()
     if memory_mb:
         # RLIMIT_DATA counts the heap and private anonymous maps, not the mapped store files
         with contextlib.suppress(ValueError, OSError):  # a lower hard limit is in force

@@ -58,6 +58,11 @@ def embedded_store(dist: Path, read_only: bool = True) -> ox.Store:
     return ox.Store.read_only(str(location)) if read_only else ox.Store(str(location))
 
 
+def build_id(dist: Path) -> str:
+    """What identifies a build: the hash of its N-Quads dump."""
+    return _hash(Path(dist) / "peaceld.nq")
+
+
 #: Bumped whenever what ``load_store`` writes changes, so older stores get rebuilt.
 STORE_LAYOUT = "2"
 
@@ -271,11 +276,11 @@ def _http(method: str, url: str, body: bytes | None, headers: dict[str, str],
     else:
         conn = http.client.HTTPConnection(host, port, timeout=timeout)
     expired = threading.Event()
+    opened: list[socket.socket] = []
 
     def stop() -> None:
         expired.set()
-        sock = conn.sock
-        if sock is not None:
+        for sock in opened:  # the response keeps reading this socket after conn lets go
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
@@ -283,6 +288,11 @@ def _http(method: str, url: str, body: bytes | None, headers: dict[str, str],
     timer.daemon = True
     timer.start()
     try:
+        conn.connect()
+        if conn.sock is not None:
+            opened.append(conn.sock)
+        if expired.is_set():
+            raise TimeoutError
         conn.request(method, target, body=body, headers=headers)
         response = conn.getresponse()
         length = response.getheader("Content-Length")
@@ -335,14 +345,16 @@ def _request(method: str, url: str, body: bytes | None, headers: dict[str, str],
             status, reason, answer_headers, data = _http(method, url, body, sent, timeout,
                                                          max_bytes)
         except (TimeoutError, ConnectionError, socket.gaierror, OSError) as exc:
-            if attempt < retries and not isinstance(exc, ssl.SSLError):
+            # a deadline is a deadline: no retry after a timeout, nor after a TLS failure
+            if attempt < retries and not isinstance(exc, TimeoutError | ssl.SSLError):
                 sleep(0.5 * 2 ** attempt)
                 attempt += 1
                 continue
-            what = exc.args[0] if isinstance(exc, TimeoutError) and exc.args else (
-                getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
-            verb = "no answer" if isinstance(exc, TimeoutError) else "cannot connect"
-            raise PeaceldError(f"{method} {url}: {verb} ({what})") from None
+            if isinstance(exc, TimeoutError):
+                raise PeaceldError(f"{method} {url}: no complete answer within {timeout:g} s "
+                                   "(--timeout)") from None
+            what = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise PeaceldError(f"{method} {url}: cannot connect ({what})") from None
         except http.client.HTTPException as exc:
             raise PeaceldError(f"{method} {url}: the server sent a malformed HTTP answer "
                                f"({type(exc).__name__}: {str(exc)[:80]!r})") from None

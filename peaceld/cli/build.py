@@ -11,7 +11,7 @@ from ..atomic import atomic_open, write_atomic
 from ..build import build, map_files
 from ..passages import passages_document, render_passages_yaml
 from ..project import find_project, init_project
-from .render import console, print_table
+from .render import console, dim, print_table
 
 
 @click.command("build")
@@ -36,7 +36,7 @@ def build_cmd(project_dir: Path | None, out_dir: Path | None, no_validate: bool,
       peaceld build -o /tmp/kg --no-validate
     """
     err = console(stderr=True)
-    progress = None if quiet else (lambda msg: err.print(f"[dim]- {msg}[/dim]"))
+    progress = None if quiet else (lambda msg: err.print(dim(msg)))
     result = build(project_dir, out_dir, validate=not no_validate, progress=progress)
     if quiet:
         return

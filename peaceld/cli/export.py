@@ -9,8 +9,8 @@ import click
 
 from ..export import FORMATS, PARTS, export, load_dataset
 from ..project import find_project
-from ..store import push
-from .render import console, print_table
+from ..store import build_id, push
+from .render import console, dim, print_table
 
 
 def ensure_build(dist: Path | None) -> Path:
@@ -20,8 +20,8 @@ def ensure_build(dist: Path | None) -> Path:
     dist = dist or Path("dist")
     if not (dist / "peaceld.nq").is_file():
         err = console(stderr=True)
-        err.print(f"[dim]- no build in {dist}: building it first[/dim]")
-        build(None, dist, progress=lambda m: err.print(f"[dim]- {m}[/dim]"))
+        err.print(dim(f"no build in {dist}: building it first"))
+        build(None, dist, progress=lambda m: err.print(dim(m)))
     return dist
 
 
@@ -73,7 +73,12 @@ def export_cmd(fmt: str, part: str, out: Path | None, compress: bool, dist: Path
               help="Retries on connection errors and 408/429/5xx answers.")
 @click.option("--timeout", type=float, default=600, show_default=True,
               help="Seconds to wait for the store to answer each request.")
-def push_cmd(endpoint: str, dist: Path | None, retries: int, timeout: float) -> None:
+@click.option("--allow-insecure", is_flag=True, help="Allow sending credentials over plain "
+              "http to another machine (https, or http to this machine, needs no flag).")
+@click.option("--resume", is_flag=True, help="After a failed push: push only the graphs it "
+              "did not replace.")
+def push_cmd(endpoint: str, dist: Path | None, retries: int, timeout: float,
+             allow_insecure: bool, resume: bool) -> None:
     """Load the graphs into a triple store, replacing each graph atomically.
 
     Sends the ontology, the data (union of passage graphs), the sources and every passage
@@ -84,11 +89,13 @@ def push_cmd(endpoint: str, dist: Path | None, retries: int, timeout: float) -> 
     Examples:
       peaceld push --endpoint http://127.0.0.1:7878/store
       PEACELD_USER=admin PEACELD_PASSWORD=... peaceld push --endpoint https://kg.example/ds/data
+      peaceld push --endpoint https://kg.example/ds/data --resume   # after a failed push
     """
-    _, quads = dataset_of(dist)
+    where, quads = dataset_of(dist)
     err = console(stderr=True)
-    sent = push(endpoint, quads, progress=lambda m: err.print(f"[dim]{m}[/dim]"),
-                retries=retries, timeout=timeout)
+    sent = push(endpoint, quads, progress=lambda m: err.print(m, style="dim", markup=False),
+                retries=retries, timeout=timeout, allow_insecure=allow_insecure,
+                state=where / ".push-state.json", build_id=build_id(where), resume=resume)
     big = sorted(sent.items(), key=lambda kv: -kv[1])[:5]
     print_table(f"Pushed {len(sent)} graphs ({sum(sent.values())} triples)",
                 ["graph", "triples"], [[g, n] for g, n in big])

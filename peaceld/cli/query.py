@@ -14,7 +14,7 @@ from ..project import find_project
 from ..query import load_library, read_query, run_local, run_remote, table_rows
 from ..store import ensure_store
 from .export import ensure_build
-from .render import print_table
+from .render import print_table, write_data
 
 OUTPUTS = ["table", "csv", "tsv", "json", "xml", *[f for f in sorted(FORMATS) if f != "xml"]]
 
@@ -90,7 +90,7 @@ def _render(kind: str, payload: object, fmt: str) -> None:
     out = sys.stdout
     if kind == "ask":
         if isinstance(payload, bytes):
-            sys.stdout.buffer.write(payload)
+            write_data(payload)
         else:
             out.write(("true" if payload else "false") + "\n")
         return
@@ -100,7 +100,7 @@ def _render(kind: str, payload: object, fmt: str) -> None:
             head, rows = table_rows(payload)
             print_table(f"{len(rows)} row(s)", head, rows)
         else:
-            sys.stdout.buffer.write(payload)
+            write_data(payload)
         return
     assert isinstance(payload, bytes)
     triples = list(ox.parse(payload, format=ox.RdfFormat.N_TRIPLES))
@@ -108,7 +108,7 @@ def _render(kind: str, payload: object, fmt: str) -> None:
     quads = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
     from ..export import serialize
 
-    sys.stdout.buffer.write(serialize(quads, graph_format, "all"))
+    write_data(serialize(quads, graph_format, "all"))
 
 
 def register(group: click.Group) -> None:
