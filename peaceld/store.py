@@ -480,8 +480,8 @@ def _partial(exc: BaseException, graph: str, i: int, order: list[str], done: lis
                             "graph was replaced, the store is as it was")
     shown = ", ".join(done[:4]) + (f" and {len(done) - 4} more" if len(done) > 4 else "")
     where = f" (all listed in {state})" if state is not None else ""
-    how = ("run the same command with --resume to push the other "
-           f"{left}" if state is not None else f"push again to replace the other {left}")
+    how = ("run the same command with --resume to push them" if state is not None
+           else "push again to replace them")
     return PeaceldError(f"push stopped at graph {i} of {len(order)} ({graph}): {why}; "
                         f"{len(done)} graph(s) were already replaced with this build: "
                         f"{shown}{where}; the other {left} still hold what the store had "

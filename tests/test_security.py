@@ -8,6 +8,7 @@ slow and huge endpoint answers), and escaping of what data prints.
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import signal
@@ -26,6 +27,7 @@ import peaceld.query as query_module
 from peaceld.build import build
 from peaceld.cli import main
 from peaceld.errors import PeaceldError
+from peaceld.export import load_dataset
 from peaceld.ontology import check_ontology
 from peaceld.project import Project, bundled_root
 from peaceld.query import run_local, run_remote, service_calls
@@ -66,9 +68,9 @@ def one_line_error(result, *where: str) -> str:  # noqa: ANN001 - a click Result
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"traceback: {result.exception!r}")
     assert result.exit_code == 2, result.output
-    lines = [line for line in result.stderr.splitlines()
-             if line.strip() and not line.startswith("warning: ")]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1, result.stderr
     for part in where:
         assert part in lines[0], lines[0]
     return lines[0]
@@ -474,3 +476,57 @@ def test_hang_endpoint_deadline_covers_a_dead_server() -> None:
             remote_query(f"{server.url}/q", "ASK {}", "application/json", timeout=1)
         assert time.monotonic() - start < 2.5
         assert wait_until(lambda: server.connections == 1, 1)
+
+
+# --- push tells the truth --------------------------------------------------------------------
+
+
+def test_push_partial_failure_then_resume(oxigraph_server: str, dist: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A push that fails on the 11th graph names the 10 it replaced and how to finish;
+    ``--resume`` pushes only the rest, and the store then answers like the embedded one."""
+    import peaceld.store as store
+
+    real, calls = store._http, [0]
+
+    def eleventh_fails(method: str, url: str, *args: object, **kwargs: object):  # noqa: ANN202
+        calls[0] += 1
+        if calls[0] == 11:
+            return 500, "Internal Server Error", {}, b"disk full"
+        return real(method, url, *args, **kwargs)
+
+    monkeypatch.setattr(store, "_http", eleventh_fails)
+    monkeypatch.setenv("PEACELD_TOKEN", "t0ken")  # loopback over http: allowed, no flag
+    endpoint = f"{oxigraph_server}/store"
+    runner = CliRunner()
+    line = one_line_error(runner.invoke(main, ["push", "--endpoint", endpoint, "--dist",
+                                               str(dist), "--retries", "0"]))
+    assert "stopped at graph 11 of" in line and "10 graph(s) were already replaced" in line
+    assert "--resume" in line and "HTTP 500" in line
+    state = json.loads((dist / ".push-state.json").read_text())
+    assert len(state["replaced"]) == 10 and state["endpoint"] == endpoint
+    monkeypatch.setattr(store, "_http", real)
+    result = runner.invoke(main, ["push", "--endpoint", endpoint, "--dist", str(dist),
+                                  "--resume"])
+    assert result.exit_code == 0, result.output
+    assert not (dist / ".push-state.json").exists()
+    graphs = store.graphs_to_push(load_dataset(dist / "peaceld.nq"))
+    assert f"Pushed {len(graphs) - 10} graphs" in result.stdout
+    count = "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    _, body = run_remote(f"{oxigraph_server}/query", count, "csv")
+    rows = body.decode().split("\r\n")[1:-1]
+    assert {g: int(n) for g, n in (row.split(",") for row in rows)} == {
+        g: len(t) for g, t in graphs.items()}
+    again = runner.invoke(main, ["push", "--endpoint", endpoint, "--dist", str(dist),
+                                 "--resume"])
+    one_line_error(again, "nothing to resume")
+
+
+def test_push_insecure_http_refused_before_anything_is_sent(dist: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    monkeypatch.setenv("PEACELD_TOKEN", "t0ken")
+    result = CliRunner().invoke(main, ["push", "--endpoint", "http://192.0.2.1:9/store",
+                                       "--dist", str(dist), "--retries", "0"])
+    line = one_line_error(result, "plain http", "--allow-insecure")
+    assert "no graph was replaced" in line
