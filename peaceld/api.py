@@ -25,7 +25,7 @@ from .export import export
 from .project import ProjectFolder, find_project
 from .query import NamedQuery, QueryResult, load_library, run_local, run_remote
 from .rdfio import load_dataset
-from .store import ensure_store, push
+from .store import build_id, ensure_store, push
 from .validate import ValidationReport, validate_files
 
 Progress = Callable[[str], None]
@@ -119,11 +119,13 @@ class Project:
 
     def query(self, text: str | None = None, *, name: str | None = None,
               fmt: str | None = None, endpoint: str | None = None,
-              timeout: float | None = None, allow_service: bool = False,
+              timeout: float | None = None, max_memory: int | None = None,
+              allow_service: bool = False, allow_insecure: bool = False,
               source: str | None = None) -> QueryResult:
         """Run SPARQL ``text`` (or the library query ``name``) on the embedded store of the
         build, or on ``endpoint``. Results come as JSON (select, ask) or Turtle (graphs)
-        unless ``fmt`` says otherwise."""
+        unless ``fmt`` says otherwise. ``timeout`` (seconds) and ``max_memory`` (MB: the
+        query's memory locally, the answer's size from an endpoint) have safe defaults."""
         if (text is None) == (name is None):
             raise PeaceldError("give the query text or the name of a library query")
         if name is not None:
@@ -133,18 +135,25 @@ class Project:
         source = source or "query"
         if endpoint:
             return run_remote(endpoint, text, fmt=fmt, timeout=timeout, source=source,
-                              allow_service=allow_service)
+                              allow_service=allow_service, allow_insecure=allow_insecure,
+                              max_bytes=max_memory << 20 if max_memory else None)
         return run_local(text, location=ensure_store(self.require_build()), fmt=fmt,
-                         timeout=timeout, source=source, allow_service=allow_service)
+                         timeout=timeout, source=source, allow_service=allow_service,
+                         max_memory_mb=max_memory)
 
     # triple stores -------------------------------------------------------------------------
 
     def push(self, endpoint: str, *, retries: int = 3, timeout: float = 600,
+             allow_insecure: bool = False, resume: bool = False,
              progress: Callable[[int, int, str], None] | None = None) -> dict[str, int]:
         """Replace every graph of the build on a Graph Store Protocol endpoint; returns
-        triples per graph. ``progress(done, total, graph)`` follows each graph."""
+        triples per graph. ``progress(done, total, graph)`` follows each graph. A push that
+        fails half-way says which graphs it replaced and records them, so that
+        ``resume=True`` pushes only the rest."""
+        dist = self.require_build()
         return push(endpoint, self.dataset(), progress=progress, retries=retries,
-                    timeout=timeout)
+                    timeout=timeout, allow_insecure=allow_insecure,
+                    state=dist / ".push-state.json", build_id=build_id(dist), resume=resume)
 
 
 __all__ = ["BuildResult", "NamedQuery", "Project", "QueryResult", "ValidationReport"]

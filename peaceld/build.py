@@ -20,7 +20,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .atomic import write_atomic
+from .atomic import write_folder
 from .errors import PeaceldError
 from .grounding import GroundingReport, article_dirs, check_files, evidence_quads, fact_subjects
 from .mapper import Mapper, Mapping, open_mapping, run_mapping
@@ -139,11 +139,7 @@ def build(project: ProjectFolder | Path | None = None, *, out_dir: Path | None =
     summary["project"] = project.name
     outputs = serialize_outputs(quads, triples)
     outputs["summary.json"] = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode()
-    written = []
-    for name in OUTPUTS:
-        path = out_dir / name
-        write_atomic(path, outputs[name])
-        written.append(path)
+    written = write_folder(out_dir, {name: outputs[name] for name in OUTPUTS})
     say(f"wrote {len(written)} files to {out_dir}")
     return BuildResult(project, out_dir, quads, summary, written, report, warnings, grounding)
 

@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+#: Characters that act on a terminal: C0 and C1 controls, DEL, and the bidirectional
+#: overrides that make text read differently from what it holds.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def inert(text: str, keep: str = "\n") -> str:
+    """``text`` with every control character except those in ``keep`` shown as an escape
+    (``\\x1b``, ``\\u202e``), so that printing it cannot act on a terminal."""
+
+    def show(m: re.Match[str]) -> str:
+        c = m.group()
+        if c in keep:
+            return c
+        return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+    return _CONTROL.sub(show, text)
 
 
 class PeaceldError(Exception):
@@ -35,4 +53,4 @@ class PeaceldError(Exception):
                 if self.column is not None:
                     where += f":{self.column}"
             where += ": "
-        return f"{where}{self.message}"
+        return inert(f"{where}{self.message}")

@@ -210,6 +210,12 @@ def run_reasoner(quads: list[ox.Quad]) -> tuple[str, list[Issue]]:
         return "skipped: Java not found (install a JRE to run HermiT)", []
     import owlready2
 
+    # owl:imports are never followed: owlready2 and HermiT would fetch each IRI (http: or
+    # file:), so the reasoner sees exactly the triples of the file it was given.
+    imports = sorted({q.object.value for q in quads if q.predicate.value == OWL + "imports"})
+    quads = [q for q in quads if q.predicate.value != OWL + "imports"]
+    skipped = [Issue("info", "imports-not-followed", curie(iri), "owl:imports not followed: "
+                       "the reasoner checks this file alone") for iri in imports]
     with tempfile.TemporaryDirectory(prefix="peaceld-owl-") as tmp:
         path = Path(tmp) / "ontology.nt"
         path.write_bytes(ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES))
@@ -220,17 +226,18 @@ def run_reasoner(quads: list[ox.Quad]) -> tuple[str, list[Issue]]:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError:
             return "inconsistent", [Issue("error", "inconsistent", ONTOLOGY,
-                                            "the ontology is inconsistent (HermiT)")]
+                                          "the ontology is inconsistent (HermiT)"), *skipped]
         except owlready2.OwlReadyJavaError as exc:
             detail = str(exc).strip().splitlines()
             reason = next((line for line in detail if "Exception" in line or "error" in line),
                           detail[-1] if detail else "Java error")
             return "failed", [Issue("error", "reasoner", ONTOLOGY,
-                                      f"HermiT could not load the ontology: {reason.strip()}")]
+                                    f"HermiT could not load the ontology: {reason.strip()}"),
+                              *skipped]
         unsat = sorted(c.iri for c in world.inconsistent_classes() if _ours(c.iri))
-    return "consistent", [Issue("error", "unsatisfiable", curie(c),
+    return "consistent", [*(Issue("error", "unsatisfiable", curie(c),
                                   "unsatisfiable class (it can have no members)")
-                          for c in unsat]
+                            for c in unsat), *skipped]
 
 
 def read_ontology(paths: Path | list[Path]) -> list[ox.Quad]:

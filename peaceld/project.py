@@ -9,9 +9,11 @@ turns that off.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import PeaceldError
 
@@ -62,9 +64,24 @@ class ProjectFolder:
             raise PeaceldError(f"not a peaceld project (no {CONFIG}); start one with "
                                "'peaceld init DIR'", file=root)
         try:
-            config = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+            raw = cfg_path.read_bytes()
+        except OSError as exc:
+            raise PeaceldError(f"cannot read: {exc.strerror}", file=cfg_path) from None
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise PeaceldError(f"larger than {MAX_CONFIG_BYTES} bytes", file=cfg_path)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n") + 1
+            raise PeaceldError(f"not valid UTF-8 (byte {exc.start})", file=cfg_path,
+                               line=line) from None
+        try:
+            config = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise PeaceldError(f"TOML error: {exc}", file=cfg_path) from None
+            raise _toml_error(exc, cfg_path) from None
+        except RecursionError:
+            raise PeaceldError("TOML nested too deeply", file=cfg_path) from None
+        check_config(config, text, cfg_path)
         return cls(root, config)
 
     @property
@@ -107,19 +124,132 @@ class ProjectFolder:
                            file=self.root)
 
     def extra_inputs(self) -> list[Input]:
-        """``[[inputs]]`` tables: ``files = ["data/*.csv"]``, ``mapping = "mappings/x.yaml"``."""
+        """``[[inputs]]`` tables: ``files = ["data/*.csv"]``, ``mapping = "mappings/x.yaml"``.
+
+        Every path must stay inside the project folder (after following symbolic links):
+        a project's configuration never makes a build read files elsewhere.
+        """
+        cfg = self.root / CONFIG
         out = []
         for item in self.config.get("inputs", []):
-            files = sorted(p for pattern in item.get("files", [])
-                           for p in self.root.glob(pattern))
+            files = []
+            for pattern in item.get("files", []):
+                _check_relative(pattern, cfg)
+                for p in sorted(self.root.glob(pattern)):
+                    files.append(self.confined(p, pattern))
+            _check_relative(item["mapping"], cfg)
             mapping = self.root / item["mapping"]
             if not mapping.is_file() and self.reuses_bundled:  # a bundled mapping, by name
-                mapping = bundled_root() / item["mapping"]
+                bundled = bundled_root().resolve()
+                mapping = (bundled / item["mapping"]).resolve()
+                if not mapping.is_relative_to(bundled):
+                    raise PeaceldError(f"{_show(item['mapping'])} leads outside the bundled "
+                                       "data", file=cfg)
+            else:
+                mapping = self.confined(mapping, item["mapping"])
             if not mapping.is_file():
-                raise PeaceldError(f"mapping {item['mapping']!r} not found",
-                                   file=self.root / CONFIG)
-            out.append(Input(files, mapping))
+                raise PeaceldError(f"mapping {item['mapping']!r} not found", file=cfg)
+            out.append(Input(sorted(set(files)), mapping))
         return out
+
+    def confined(self, path: Path, given: str) -> Path:
+        """``path`` resolved, or an error if it (or a link on the way) leads outside."""
+        _check_relative(given, self.root / CONFIG)
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.root):
+            raise PeaceldError(f"{_show(given)} leads outside the project folder "
+                               f"({_show(str(resolved))}); inputs must be inside it",
+                               file=self.root / CONFIG)
+        return resolved
+
+
+MAX_CONFIG_BYTES = 1 << 20
+
+#: Allowed keys of peaceld.toml: table -> {key: (type(s), what)}.
+SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
+    "project": {k: (str, "a string") for k in
+                ("name", "title", "description", "license", "version", "homepage", "creator")},
+    "build": {"reuse": (bool, "true or false")},
+}
+
+
+def _show(text: str) -> str:
+    """A value quoted for a message, control characters escaped."""
+    return repr(text)
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError, path: Path) -> PeaceldError:
+    message = str(exc)
+    m = re.search(r"\(at line (\d+), column (\d+)\)\s*$", message)
+    if m:
+        return PeaceldError(f"TOML error: {message[:m.start()].strip()}", file=path,
+                            line=int(m.group(1)), column=int(m.group(2)))
+    return PeaceldError(f"TOML error: {message}", file=path)
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The first line of the TOML text that mentions ``key`` (for messages)."""
+    for n, line in enumerate(text.splitlines(), 1):
+        if re.match(rf"\s*(\[\[?\s*{re.escape(key)}\b|{re.escape(key)}\s*=)", line):
+            return n
+    return None
+
+
+def check_config(config: dict, text: str, path: Path) -> None:
+    """Refuse a peaceld.toml whose tables or values have the wrong shape, in one line."""
+
+    def fail(what: str, key: str) -> PeaceldError:
+        return PeaceldError(what, file=path, line=_line_of(text, key))
+
+    for table, value in config.items():
+        if table == "inputs":
+            continue
+        if table not in SCHEMA:
+            raise fail(f"unknown table [{table}] (expected project, build, inputs)", table)
+        if not isinstance(value, dict):
+            raise fail(f"'{table}' must be a table ([{table}])", table)
+        for key, item in value.items():
+            if key not in SCHEMA[table]:
+                if table == "project":  # free-form metadata, but plain values only
+                    if not isinstance(item, str | int | float | bool):
+                        raise fail(f"[project] {key} must be a plain value", key)
+                    continue
+                raise fail(f"unknown key {key!r} in [{table}] (expected "
+                           f"{', '.join(SCHEMA[table])})", key)
+            kind, what = SCHEMA[table][key]
+            if not isinstance(item, kind):
+                raise fail(f"[{table}] {key} must be {what}, not {type(item).__name__}", key)
+    inputs = config.get("inputs", [])
+    if not isinstance(inputs, list) or not all(isinstance(i, dict) for i in inputs):
+        raise fail("'inputs' must be tables: [[inputs]] with files = [...] and mapping = "
+                   "\"...\"", "inputs")
+    for item in inputs:
+        unknown = [k for k in item if k not in ("files", "mapping")]
+        if unknown:
+            raise fail(f"unknown key {unknown[0]!r} in [[inputs]] (expected files, mapping)",
+                       unknown[0])
+        if "mapping" not in item:
+            raise fail("[[inputs]] needs a mapping = \"mappings/...yaml\"", "inputs")
+        if not isinstance(item["mapping"], str) or not item["mapping"]:
+            raise fail("[[inputs]] mapping must be a path (a string)", "mapping")
+        files = item.get("files", [])
+        if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+            raise fail("[[inputs]] files must be a list of paths or patterns (strings)",
+                       "files")
+        for given in [*files, item["mapping"]]:
+            _check_relative(given, path, _line_of(text, "files" if given in files
+                                                  else "mapping"))
+
+
+def _check_relative(given: str, cfg: Path, line: int | None = None) -> None:
+    """A path of peaceld.toml must be relative and must not climb out with '..'."""
+    if "\x00" in given:
+        raise PeaceldError(f"{_show(given)}: a path cannot hold a NUL character", file=cfg,
+                           line=line)
+    pure = Path(given)
+    if pure.is_absolute() or given.startswith("~") or ".." in pure.parts:
+        raise PeaceldError(f"{_show(given)}: paths in {CONFIG} must be relative to the "
+                           "project folder and stay inside it", file=cfg, line=line)
 
 
 def _list(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:

@@ -9,9 +9,17 @@ as the user wrote it.
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import json
+import math
 import multiprocessing
+import os
 import re
+import resource
+import signal
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +37,25 @@ RESULT_FORMATS = {
     "json": (ox.QueryResultsFormat.JSON, "application/sparql-results+json"),
     "xml": (ox.QueryResultsFormat.XML, "application/sparql-results+xml"),
 }
-SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
+#: Limits of a local query unless the caller gives others (``--timeout``, ``--max-memory``).
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_MEMORY_MB = 4096
+
+#: SPARQL's lexical tokens, enough to tell keywords from IRIs, strings, variables, prefixed
+#: names and comments (SPARQL 1.1 grammar, section 19.8). A piece of text that fits no rule
+#: is taken one character at a time, so a malformed string never hides what follows it.
+_TOKEN = re.compile("|".join([
+    r"(?P<space>\s+)",
+    r"(?P<comment>#[^\n\r]*)",
+    r"(?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'(?:[^'\\\n\r]|\\.)*'"
+    r'|"(?:[^"\\\n\r]|\\.)*")',
+    r'(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)',
+    r"(?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)",
+    r"(?P<name>(?:[^\W\d][\w.\-]*)?:(?:[\w:%\\\-]|\.(?=[\w:%\\\-]))*|_:[\w.\-]*|[^\W\d][\w\-]*)",
+    r"(?P<other>.)",
+]), re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -68,11 +94,28 @@ def load_library(files: list[Path]) -> dict[str, NamedQuery]:
     """Named queries from ``*.rq`` files with ``# title:`` and ``# description:`` headers."""
     out = {}
     for path in files:
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_query(path)
+        except PeaceldError as exc:  # one bad file does not take the library down
+            print(f"warning: {exc} (skipped)", file=sys.stderr)
+            continue
         meta = dict(re.findall(r"^#\s*(title|description):\s*(.+)$", text, re.MULTILINE))
         out[path.stem] = NamedQuery(path.stem, meta.get("title", path.stem),
                                     meta.get("description", ""), text, path)
     return out
+
+
+def read_query(path: Path) -> str:
+    """The text of a query file, or one line saying why it cannot be read."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PeaceldError(f"cannot read: {exc.strerror}", file=path) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PeaceldError(f"not valid UTF-8 (byte {exc.start})", file=path,
+                           line=raw[:exc.start].count(b"\n") + 1) from None
 
 
 def prologue() -> str:
@@ -80,15 +123,40 @@ def prologue() -> str:
     return sparql_prologue(all_prefixes())
 
 
+def tokens(text: str) -> list[tuple[str, str, int]]:
+    """The query's tokens as (kind, text, offset), without spaces and comments."""
+    return [(m.lastgroup or "other", m.group(), m.start()) for m in _TOKEN.finditer(text)
+            if m.lastgroup not in ("space", "comment")]
+
+
+def service_calls(text: str) -> list[int]:
+    """Offsets of every SERVICE keyword of a query (not inside IRIs, strings or comments)."""
+    return [at for kind, word, at in tokens(text) if kind == "name" and word.upper() == "SERVICE"]
+
+
 def prepare(text: str, source: str = "query", allow_service: bool = False) -> str:
-    """The query checked: SERVICE is refused unless allowed."""
-    stripped = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|#[^\n]*', "", text)
-    if SERVICE.search(stripped) and not allow_service:
-        line = text[:SERVICE.search(text).start()].count("\n") + 1 if SERVICE.search(text) else None
+    """The query, checked: SERVICE is refused unless allowed (prefixes are predeclared by
+    the caller: ``prefixes=all_prefixes()`` locally, ``prologue()`` for an endpoint).
+
+    The guard reads the query as SPARQL's lexer does (IRIs, strings, comments, names), so
+    no IRI, string or comment can hide a SERVICE keyword from it.
+    """
+    found = service_calls(text)
+    if found and not allow_service:
+        before = text[:found[0]]
         raise PeaceldError("SERVICE calls are refused: they make the tool fetch from the "
                            "network (use --allow-service if you trust this query)",
-                           file=source, line=line)
+                           file=source, line=before.count("\n") + 1,
+                           column=len(before) - (before.rfind("\n") + 1) + 1)
     return text
+
+
+def check_limit(value: float | None, what: str, source: str = "query") -> None:
+    """Refuse a timeout or size that is not a positive, finite number."""
+    if value is not None and (not math.isfinite(value) or value <= 0):
+        raise PeaceldError(f"{what} must be a positive number of seconds, not {value!r}"
+                           if "timeout" in what else f"{what} must be a positive number, "
+                           f"not {value!r}", file=source)
 
 
 def _syntax_error(exc: SyntaxError, source: str) -> PeaceldError:
@@ -127,9 +195,20 @@ def _execute(location: str | None, quads_nq: bytes | None, query: str, fmt: str)
     return ("graph", serialize(triples, fmt))
 
 
-def _worker(conn: Any, *args: Any) -> None:
+def _worker(conn: Any, memory_mb: int | None, *args: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills us
+    devnull = os.open(os.devnull, os.O_WRONLY)  # an allocation failure aborts with a note on
+    os.dup2(devnull, 2)  # stderr; the parent reports it in one line instead
+    faulthandler.disable()
+    if memory_mb:
+        # RLIMIT_DATA counts the heap and private anonymous maps, not the mapped store files
+        with contextlib.suppress(ValueError, OSError):  # a lower hard limit is in force
+            resource.setrlimit(resource.RLIMIT_DATA, (memory_mb << 20,
+                                                      resource.getrlimit(resource.RLIMIT_DATA)[1]))
     try:
         conn.send(_execute(*args))
+    except MemoryError:
+        conn.send(("memory", ""))
     except Exception as exc:  # noqa: BLE001 - reported to the parent as one line
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -152,26 +231,28 @@ def _output_format(text: str, fmt: str | None) -> str:
 
 def run_local(text: str, *, location: Path | None = None, quads_nq: bytes | None = None,
               fmt: str | None = None, timeout: float | None = None, source: str = "query",
-              allow_service: bool = False) -> QueryResult:
-    """Run a query on an embedded store folder (or on quads given as N-Quads)."""
+              allow_service: bool = False, max_memory_mb: int | None = None) -> QueryResult:
+    """Run a query on an embedded store folder (or on quads given as N-Quads).
+
+    The query runs in a worker process with a deadline (``timeout``, default
+    ``DEFAULT_TIMEOUT`` seconds) and a memory cap (``max_memory_mb``, default
+    ``DEFAULT_MEMORY_MB``); Ctrl-C stops it at once. While it runs, the store is held with a
+    shared lock, so a rebuild of the store waits for it.
+    """
+    check_limit(timeout, "--timeout", source)
+    check_limit(max_memory_mb, "--max-memory", source)
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+    memory = DEFAULT_MEMORY_MB if max_memory_mb is None else int(max_memory_mb)
     query = prepare(text, source, allow_service)
     fmt = _output_format(text, fmt)
     args = (str(location) if location else None, quads_nq, query, fmt)
-    if timeout is None:
-        kind, payload = _execute(*args)
+    if location is not None:
+        from .store import store_lock
+
+        with store_lock(Path(location).parent, shared=True):
+            kind, payload = _run_worker(args, timeout, memory, source)
     else:
-        ctx = multiprocessing.get_context("fork")
-        parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_worker, args=(child, *args), daemon=True)
-        proc.start()
-        child.close()
-        if not parent.poll(timeout):
-            proc.kill()
-            proc.join()
-            raise PeaceldError(f"query stopped after {timeout:g} s (--timeout); narrow it "
-                               "with LIMIT or more specific patterns", file=source)
-        kind, payload = parent.recv()
-        proc.join()
+        kind, payload = _run_worker(args, timeout, memory, source)
     if kind == "syntax":
         raise _syntax_error(SyntaxError(payload), source)
     if kind == "error":
@@ -179,31 +260,72 @@ def run_local(text: str, *, location: Path | None = None, quads_nq: bytes | None
     return QueryResult(kind, fmt, payload)
 
 
-def run_remote(endpoint: str, text: str, *, fmt: str | None = None,
-               timeout: float | None = None, source: str = "query",
-               allow_service: bool = False) -> QueryResult:
-    """Run a query against a SPARQL endpoint; results as from ``run_local``."""
-    from .store import remote_query
+def _run_worker(args: tuple, timeout: float, memory_mb: int, source: str) -> tuple[str, Any]:
+    """Run ``_execute(*args)`` in a child process; kill it on timeout, Ctrl-C or error."""
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_worker, args=(child, memory_mb, *args), daemon=True)
+    proc.start()
+    child.close()
+    deadline = time.monotonic() + timeout
+    try:
+        while not parent.poll(min(0.25, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                raise PeaceldError(f"query stopped after {timeout:g} s (--timeout); narrow it "
+                                   "with LIMIT or more specific patterns", file=source)
+        try:
+            kind, payload = parent.recv()
+        except (EOFError, OSError):
+            kind, payload = "memory", ""
+        if kind == "memory":
+            proc.join(5)
+            raise PeaceldError(f"query stopped: it needed more than {memory_mb} MB of memory "
+                               "(--max-memory); narrow it with LIMIT or more specific patterns"
+                               + (f" (worker exit code {proc.exitcode})"
+                                  if proc.exitcode not in (0, None) else ""), file=source)
+        return kind, payload
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        parent.close()
 
+
+def run_remote(endpoint: str, text: str, *, fmt: str | None = None,
+               timeout: float | None = None, source: str = "query", allow_service: bool = False,
+               max_bytes: int | None = None, allow_insecure: bool = False) -> QueryResult:
+    """Run a query against a SPARQL endpoint; results as from ``run_local``.
+
+    Only http(s) endpoints; ``timeout`` (default 60 s) bounds the whole exchange and
+    ``max_bytes`` the answer; whatever the endpoint sends back is checked before use.
+    """
+    from .store import MAX_ANSWER_BYTES, check_endpoint, remote_query
+
+    check_limit(timeout, "--timeout", source)
+    check_endpoint(endpoint)
     query = prologue() + prepare(text, source, allow_service)
     form = _query_form(text)
     fmt = _output_format(text, fmt)
+    limit = max_bytes or MAX_ANSWER_BYTES
     if form in ("CONSTRUCT", "DESCRIBE"):
-        body = remote_query(endpoint, query, "application/n-triples", timeout or 60)
+        body = remote_query(endpoint, query, "application/n-triples", timeout or 60, limit,
+                            allow_insecure)
         try:
             triples = sorted(ox.parse(body, format=ox.RdfFormat.N_TRIPLES), key=str)
         except SyntaxError as exc:
             raise PeaceldError(f"the endpoint sent RDF that is not N-Triples: {exc}",
                                file=endpoint) from None
         return QueryResult("graph", fmt, serialize(triples, fmt))
-    # JSON results from every store, rewritten here: the output matches the embedded store's
-    # whatever the server's own CSV or XML habits are.
-    body = remote_query(endpoint, query, RESULT_FORMATS["json"][1], timeout or 60)
+    # JSON results from every store, rewritten here by Oxigraph: the output matches the
+    # embedded store's whatever the server's own habits are, and is well-formed.
+    body = remote_query(endpoint, query, RESULT_FORMATS["json"][1], timeout or 60, limit,
+                        allow_insecure)
     try:
         results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-    except SyntaxError as exc:
-        raise PeaceldError(f"the endpoint sent results that are not SPARQL JSON: {exc}",
-                           file=endpoint) from None
+    except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
+        what = " ".join(str(exc).split())[:160]
+        raise PeaceldError(f"the endpoint sent an answer that is not SPARQL JSON results: "
+                           f"{what}", file=endpoint) from None
     kind = "ask" if isinstance(results, ox.QueryBoolean) else "select"
     return QueryResult(kind, fmt, results.serialize(format=RESULT_FORMATS[fmt][0]))
 

@@ -40,8 +40,33 @@ class Record:
         return (self.field_lines or {}).get(name, self.line)
 
 
+#: Limits on a YAML document: its size in bytes, how deep it nests, and how many nodes it
+#: holds once aliases are expanded (a "billion laughs" document is 1 KB of aliases).
+MAX_YAML_BYTES = 32 << 20
+MAX_YAML_DEPTH = 100
+MAX_YAML_NODES = 2_000_000
+
+#: The only tags a document may use, explicitly or implicitly: plain data. ``!!set``,
+#: ``!!omap``, ``!!binary``, ``!!python/...`` and local tags are refused (a set has no stable
+#: order, so builds would stop being reproducible).
+PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in
+              ("str", "int", "float", "bool", "null", "seq", "map", "timestamp", "merge")}
+
+
 class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """A safe YAML loader whose mappings remember the line of each key."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A value, or one line naming the node when its text is not a valid value."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            what = " ".join(str(exc).split(":")[0].split())[:120]
+            text = str(node.value)
+            shown = repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} chars)"
+            raise PeaceldError(f"invalid {node.tag.rsplit(':', 1)[-1]} value {shown}: {what}",
+                               line=node.start_mark.line + 1,
+                               column=node.start_mark.column + 1) from None
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
@@ -50,9 +75,13 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
     lines: dict[Any, int] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str | int | float | bool):
-            raise PeaceldError("mapping keys must be plain values",
-                               line=key_node.start_mark.line + 1)
+        if not isinstance(key, str):
+            shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            raise PeaceldError(f"mapping keys must be text: quote {shown!r} as '{shown}'"
+                               if isinstance(key_node, yaml.ScalarNode)
+                               else "mapping keys must be plain text",
+                               line=key_node.start_mark.line + 1,
+                               column=key_node.start_mark.column + 1)
         if key in result:
             raise PeaceldError(f"duplicate key {key!r}", line=key_node.start_mark.line + 1)
         result[key] = loader.construct_object(value_node, deep=True)
@@ -65,16 +94,87 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _check_nodes(root: yaml.Node) -> None:
+    """Refuse non-plain tags, deep nesting and documents whose aliases expand too far.
+
+    Walks the node graph once (iteratively, each node once): a node's expanded size is
+    one plus the sizes of its children, so a chain of aliases is measured without being
+    expanded.
+    """
+    size: dict[int, int] = {}
+    depth_of: dict[int, int] = {id(root): 1}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            children = _children(node)
+            total = 1 + sum(size[id(c)] for c in children)
+            if total > MAX_YAML_NODES:
+                raise PeaceldError(f"the document expands to more than {MAX_YAML_NODES} "
+                                   "values (aliases repeated too often)",
+                                   line=node.start_mark.line + 1)
+            size[key] = total
+            continue
+        if key in size:
+            continue
+        if node.tag not in PLAIN_TAGS:
+            raise PeaceldError(f"tag {node.tag.replace('tag:yaml.org,2002:', '!!')!r} is not "
+                               "allowed: use plain strings, numbers, lists and mappings",
+                               line=node.start_mark.line + 1,
+                               column=node.start_mark.column + 1)
+        depth = depth_of[key]
+        if depth > MAX_YAML_DEPTH:
+            raise PeaceldError(f"nested more than {MAX_YAML_DEPTH} levels deep",
+                               line=node.start_mark.line + 1)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) not in size:
+                if (id(child) in depth_of and depth_of[id(child)] <= depth
+                        and _on_path(stack, child)):
+                    raise PeaceldError("recursive alias", line=child.start_mark.line + 1)
+                depth_of[id(child)] = depth + 1
+                stack.append((child, False))
+
+
+def _on_path(stack: list[tuple[yaml.Node, bool]], node: yaml.Node) -> bool:
+    """Whether ``node`` is an ancestor still being walked (a recursive structure)."""
+    return any(n is node for n, done in stack if done)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
 def load_yaml(path: Path) -> Any:
-    """Parse a YAML file; mappings carry ``__line__`` and ``__lines__``. Errors name file:line."""
+    """Parse a YAML file; mappings carry ``__line__`` and ``__lines__``. Errors name file:line.
+
+    Only plain data is accepted (strings, numbers, booleans, null, dates, lists, mappings
+    with text keys), within the limits above.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise PeaceldError(f"not valid UTF-8 (byte {exc.start})", file=path) from None
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
     except OSError as exc:
         raise PeaceldError(f"cannot read: {exc.strerror}", file=path) from None
+    if len(raw) > MAX_YAML_BYTES:
+        raise PeaceldError(f"larger than {MAX_YAML_BYTES >> 20} MB", file=path)
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PeaceldError(f"not valid UTF-8 (byte {exc.start})", file=path,
+                           line=raw[:exc.start].count(b"\n") + 1) from None
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node)
+        return loader.construct_document(node)
     except PeaceldError as exc:
         exc.file = str(path)
         raise
@@ -86,7 +186,12 @@ def load_yaml(path: Path) -> Any:
         raise PeaceldError(f"YAML syntax error: {problem}", file=path, line=line,
                            column=column) from None
     except yaml.YAMLError as exc:
-        raise PeaceldError(f"YAML error: {exc}", file=path) from None
+        raise PeaceldError(f"YAML error: {' '.join(str(exc).split())[:200]}",
+                           file=path) from None
+    except RecursionError:
+        raise PeaceldError(f"nested more than {MAX_YAML_DEPTH} levels deep", file=path) from None
+    finally:
+        loader.dispose()
 
 
 def strip_lines(value: Any) -> Any:
@@ -141,6 +246,10 @@ def read_facts(path: Path) -> Iterator[Record]:
             if not isinstance(item, dict):
                 raise PeaceldError(f"each item of '{block}' must be a mapping", file=path,
                                    line=doc["__lines__"][block])
+            if not isinstance(item.get("kind", ""), str):
+                raise PeaceldError("'kind' must be one word (a string), not a "
+                                   f"{type(item['kind']).__name__}", file=path,
+                                   line=item["__lines__"]["kind"])
             if block == "passages" and "kind" not in item:
                 item = {**item, "kind": "passage"}
             yield _record(item, path, source=source)

@@ -16,7 +16,7 @@ from ..mapper import map_files
 from ..passages import passages_document, render_passages_yaml
 from ..project import init_project
 from ..rdfio import FORMATS, SUFFIXES, load_ontology, serialize, sorted_unique
-from .render import console, print_table
+from .render import console, dim, print_table, safe
 
 
 @click.command("build")
@@ -42,17 +42,17 @@ def build_cmd(project_dir: Path | None, out_dir: Path | None, no_validate: bool,
       peaceld build -o /tmp/kg --no-validate
     """
     err = console(stderr=True)
-    progress = None if quiet else (lambda msg: err.print(f"- {msg}", style="dim", markup=False))
+    progress = None if quiet else (lambda msg: err.print(dim(msg)))
     result = Project(project_dir, dist=out_dir).build(validate=not no_validate,
                                                       progress=progress)
     for warning in result.warnings:
-        err.print(f"warning: {warning}", markup=False)
+        err.print(f"warning: {safe(warning)}")
     if quiet:
         return
     grounding = result.grounding  # `peaceld facts check`, as warnings
     if grounding is not None and not grounding.ok(strict=True):
         for line in grounding.lines(limit=20):
-            err.print(f"warning: {line}", markup=False)
+            err.print(f"warning: {safe(line)}")
         err.print(f"warning: {grounding.summary()} (peaceld facts check lists them all)",
                   markup=False)
     s = result.stats

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from ..api import Project
 from ..export import FORMATS, GRAPH_PARTS
-from .render import print_table, progress_bar
+from .render import print_table, progress_bar, write_data
 
 DIST_OPTION = click.option("--dist", type=click.Path(file_okay=False, path_type=Path),
                            help="The build folder (default: the project's dist/).")
@@ -40,7 +39,7 @@ def export_cmd(fmt: str, part: str, out: Path | None, compress: bool, dist: Path
     """
     result = Project(dist=dist).export(fmt, part=part, out=out, compress=compress)
     if isinstance(result, bytes):
-        sys.stdout.buffer.write(result)
+        write_data(result)
     else:
         click.echo(f"wrote {', '.join(str(p) for p in result)}", err=True)
 
@@ -53,7 +52,12 @@ def export_cmd(fmt: str, part: str, out: Path | None, compress: bool, dist: Path
               help="Retries on connection errors and 408/429/5xx answers.")
 @click.option("--timeout", type=click.FloatRange(0, None, min_open=True), default=600,
               show_default=True, help="Seconds to wait for the store to answer each request.")
-def push_cmd(endpoint: str, dist: Path | None, retries: int, timeout: float) -> None:
+@click.option("--allow-insecure", is_flag=True, help="Allow sending credentials over plain "
+              "http to another machine (https, or http to this machine, needs no flag).")
+@click.option("--resume", is_flag=True, help="After a failed push: push only the graphs it "
+              "did not replace.")
+def push_cmd(endpoint: str, dist: Path | None, retries: int, timeout: float,
+             allow_insecure: bool, resume: bool) -> None:
     """Load the graphs into a triple store, replacing each graph atomically.
 
     Sends the ontology, the data (union of passage graphs), the sources and every passage
@@ -66,13 +70,15 @@ def push_cmd(endpoint: str, dist: Path | None, retries: int, timeout: float) -> 
     Examples:
       peaceld push --endpoint http://127.0.0.1:7878/store
       PEACELD_USER=admin PEACELD_PASSWORD=... peaceld push --endpoint https://kg.example/ds/data
+      peaceld push --endpoint https://kg.example/ds/data --resume   # after a failed push
     """
     project = Project(dist=dist)
     with progress_bar("pushing graphs") as advance:
-        sent = project.push(endpoint, retries=retries, timeout=timeout, progress=advance)
+        sent = project.push(endpoint, retries=retries, timeout=timeout,
+                            allow_insecure=allow_insecure, resume=resume, progress=advance)
+    click.echo(f"Pushed {len(sent)} graphs ({sum(sent.values())} triples) to {endpoint}")
     big = sorted(sent.items(), key=lambda kv: -kv[1])[:5]
-    print_table(f"Pushed {len(sent)} graphs ({sum(sent.values())} triples); the largest",
-                ["graph", "triples"], [[g, n] for g, n in big])
+    print_table("The largest", ["graph", "triples"], [[g, n] for g, n in big])
 
 
 def register(group: click.Group) -> None:

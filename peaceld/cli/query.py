@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from ..api import Project
 from ..errors import PeaceldError
-from ..query import RESULT_FORMATS
+from ..query import RESULT_FORMATS, read_query
 from ..rdfio import FORMATS
 from .export import DIST_OPTION
-from .render import console, print_table
+from .render import console, print_table, write_data
 
 OUTPUTS = ["table", *RESULT_FORMATS, *[f for f in sorted(FORMATS) if f != "xml"]]
 
@@ -28,13 +27,18 @@ OUTPUTS = ["table", *RESULT_FORMATS, *[f for f in sorted(FORMATS) if f != "xml"]
               "formats). CONSTRUCT/DESCRIBE: table gives Turtle; ttl, nt, nq, trig, jsonld.")
 @click.option("--endpoint", help="Query this SPARQL endpoint (http or https) instead of the "
               "embedded store.")
-@click.option("--timeout", type=click.FloatRange(0, None, min_open=True),
-              help="Stop the query after this many seconds.")
+@click.option("--timeout", type=float, help="Stop the query after this many seconds "
+              "(default: 120 on the embedded store, 60 for an endpoint).")
+@click.option("--max-memory", type=int, help="Stop a local query that needs more than this "
+              "many MB (default 4096); for an endpoint, the largest answer accepted, in MB "
+              "(default 512).")
 @click.option("--allow-service", is_flag=True, help="Allow SERVICE calls to other endpoints.")
+@click.option("--allow-insecure", is_flag=True, help="Allow sending credentials to an "
+              "endpoint over plain http on another machine.")
 @DIST_OPTION
 def query_cmd(file: Path | None, expression: str | None, name: str | None, list_: bool,
-              fmt: str, endpoint: str | None, timeout: float | None, allow_service: bool,
-              dist: Path | None) -> None:
+              fmt: str, endpoint: str | None, timeout: float | None, max_memory: int | None,
+              allow_service: bool, allow_insecure: bool, dist: Path | None) -> None:
     """Ask the knowledge graph a question in SPARQL; get a table (or W3C results) back.
 
     Every prefix peaceld writes is predeclared: pld:, pldc:, rdfs:, skos:, dcterms:, prov:,
@@ -63,15 +67,13 @@ def query_cmd(file: Path | None, expression: str | None, name: str | None, list_
         raise PeaceldError("give exactly one of FILE, -e QUERY or --name NAME (or --list)")
     text, source = None, None
     if file is not None:
-        try:
-            text, source = file.read_text(encoding="utf-8"), str(file)
-        except UnicodeDecodeError:
-            raise PeaceldError("not UTF-8 text", file=file) from None
+        text, source = read_query(file), str(file)
     elif expression is not None:
         text, source = expression, "-e"
     as_table = fmt == "table"
     result = project.query(text, name=name, fmt=None if as_table else fmt, endpoint=endpoint,
-                           timeout=timeout, allow_service=allow_service, source=source)
+                           timeout=timeout, max_memory=max_memory, allow_service=allow_service,
+                           allow_insecure=allow_insecure, source=source)
     if result.kind == "select" and as_table:
         head, rows = result.table()
         print_table(f"{len(rows)} row(s)", head, rows)
@@ -83,7 +85,7 @@ def query_cmd(file: Path | None, expression: str | None, name: str | None, list_
     elif result.kind == "ask" and as_table:
         click.echo("true" if result.boolean else "false")
     else:
-        sys.stdout.buffer.write(result.data)
+        write_data(result.data)
 
 
 def register(group: click.Group) -> None:
