@@ -155,6 +155,18 @@ class GroundingReport:
                 f"of {self.total} facts ({self.share_grounded:.1%} grounded or inferred); "
                 f"{self.curators} curators' identification(s)")
 
+    def warnings(self, limit: int | None = None) -> list[str]:
+        """What a build warns about: broken evidence and ungrounded facts; facts that could
+        not be verified (no article text) are one line, not one each."""
+        out = [str(e) for e in self.errors]
+        out += [f"{f.where}: {f.kind} {f.subject}: {'; '.join(f.problems)}"
+                for f in self.facts if f.status == "ungrounded"]
+        out = out if limit is None else out[:limit]
+        if self.count("unverified"):
+            out.append(f"{self.count('unverified')} fact(s) not verified: article text not found "
+                       f"({', '.join(self.missing_articles)}); see peaceld facts check -a DIR")
+        return out
+
     def lines(self, limit: int | None = None) -> list[str]:
         """``file:line: what is wrong`` for every fact that is not grounded."""
         out = [str(e) for e in self.errors]

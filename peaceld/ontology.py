@@ -20,7 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import PeaceldError
-from .namespaces import CONCEPT, ONTOLOGY, PLD, PREFIXES, curie
+from .namespaces import CONCEPT, ONTOLOGY, ONTOLOGY_GRAPH, PLD, PREFIXES, curie
 from .rdfio import parse_file
 
 RDF, RDFS, OWL, SKOS = (PREFIXES[p] for p in ("rdf", "rdfs", "owl", "skos"))
@@ -251,12 +251,54 @@ def read_ontology(paths: Path | list[Path]) -> list[ox.Quad]:
     return [q for path in files for q in parse_file(path)]
 
 
-def check_ontology(paths: Path | list[Path], *, reasoner: bool = True) -> OntologyReport:
-    """Load, reason over and review an ontology (one file, or all files of a project)."""
+def unused_findings(quads: list[ox.Quad], data: list[ox.Quad]) -> list[Issue]:
+    """Own properties that no data triple uses, and own classes (not concept classes) that
+    neither they nor any subclass of theirs has an instance of in the data."""
+    g = _Graph(quads)
+    used_p = {q.predicate.value for q in data}
+    used_c = {q.object.value for q in data if q.predicate.value == RDF + "type"}
+    sub: dict[str, set[str]] = {}
+    for s, p, o in g.triples:
+        if p == RDFS + "subClassOf" and isinstance(s, ox.NamedNode) and isinstance(o, ox.NamedNode):
+            sub.setdefault(o.value, set()).add(s.value)
+
+    def below(c: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        out = {c}
+        for d in sub.get(c, ()):
+            if d not in seen:
+                out |= below(d, seen | {c})
+        return out
+
+    concepts = below(SKOS + "Concept")
+    findings = []
+    for s, p, o in g.triples:
+        if p != RDF + "type" or not isinstance(s, ox.NamedNode) or not s.value.startswith(PLD):
+            continue
+        if o.value in (OWL + "ObjectProperty", OWL + "DatatypeProperty") and (
+                s.value not in used_p):
+            findings.append(Issue("info", "unused", curie(s.value),
+                                    "declared, but no data uses this property"))
+        elif (o.value == OWL + "Class" and s.value not in concepts
+              and not below(s.value) & used_c):
+            findings.append(Issue("info", "unused", curie(s.value),
+                                    "declared, but the data has no instance of this class"))
+    return findings
+
+
+def check_ontology(paths: Path | list[Path], *, reasoner: bool = True,
+                   data: list[Path] | None = None) -> OntologyReport:
+    """Load, reason over and review an ontology (one file, or all files of a project); with
+    ``data`` (RDF files, e.g. a build's ``peaceld.nq``), also report our own terms that no
+    data uses."""
     quads = read_ontology(paths)
     names = [paths] if isinstance(paths, Path) else paths
     report = OntologyReport(", ".join(str(p) for p in names))
     report.findings, report.counts = quality_findings(quads)
+    if data:
+        facts = [q for f in data for q in parse_file(f)
+                 if not (isinstance(q.graph_name, ox.NamedNode)
+                         and q.graph_name.value == ONTOLOGY_GRAPH)]
+        report.findings += unused_findings(quads, facts)
     if reasoner:
         report.reasoner, found = run_reasoner(quads)
         report.findings = found + report.findings

@@ -51,7 +51,7 @@ def build_cmd(project_dir: Path | None, out_dir: Path | None, no_validate: bool,
         return
     grounding = result.grounding  # `peaceld facts check`, as warnings
     if grounding is not None and not grounding.ok(strict=True):
-        for line in grounding.lines(limit=20):
+        for line in grounding.warnings(limit=20):
             err.print(f"warning: {safe(line)}")
         err.print(f"warning: {grounding.summary()} (peaceld facts check lists them all)",
                   markup=False)

@@ -30,7 +30,11 @@ def ontology_group() -> None:
 @click.option("--no-reasoner", is_flag=True, help="Skip HermiT (the quality report still runs).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def check_cmd(path: Path | None, fail_on: str, no_reasoner: bool, fmt: str) -> None:
+@click.option("--data", "data", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="RDF data (e.g. dist/peaceld.nq): also report own terms no data uses.")
+def check_cmd(path: Path | None, fail_on: str, no_reasoner: bool, fmt: str,
+              data: tuple[Path, ...]) -> None:
     """Reason over an ontology (HermiT) and report quality problems in our own terms.
 
     Without PATH: the ontology files of the current project (the bundled ontology plus the
@@ -44,8 +48,9 @@ def check_cmd(path: Path | None, fail_on: str, no_reasoner: bool, fmt: str) -> N
       peaceld ontology check
       peaceld ontology check my-extension.ttl --fail-on warn
       peaceld ontology check --no-reasoner --format json
+      peaceld ontology check --data dist/peaceld.nq     # also: terms no data uses
     """
-    report = check_ontology(_ontology(path), reasoner=not no_reasoner)
+    report = check_ontology(_ontology(path), reasoner=not no_reasoner, data=list(data))
     if fmt == "json":
         click.echo(report.to_json())
     else:
