@@ -41,7 +41,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .errors import PeaceldError
-from .export import describe
+from .export import CONTEXT_FILE, describe
 from .namespaces import ONTOLOGY, PLD
 from .pages import BASE_IRI, DOCUMENTS, WEB, GraphView, Links, Renderer, document
 from .query import NamedQuery, prepare
@@ -496,6 +496,10 @@ class App:
     def void_doc(self, request: Request) -> Response:
         return Response(self.void, media_type="text/turtle", headers=CORS)
 
+    def context(self, request: Request) -> Response:
+        """peaceld's JSON-LD context, at the path of its IRI (CONTEXT_URL)."""
+        return FileResponse(CONTEXT_FILE, media_type="application/ld+json", headers=CORS)
+
     def dump(self, request: Request) -> Response:
         name = request.path_params["name"]
         if (request.path_params["dataset"] != self.dataset or name not in DUMPS
@@ -672,6 +676,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/class/{name:str}", app_state.klass),
         Route("/scheme/{name:str}", app_state.scheme),
         Route("/.well-known/void", app_state.void_doc),
+        Route("/context.jsonld", app_state.context),
         Route("/id/dataset/{dataset:str}/dump/{name:str}", app_state.dump),
         Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
         Route("/{path:path}", app_state.resource),

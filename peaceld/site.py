@@ -27,6 +27,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import PeaceldError
+from .export import CONTEXT_FILE
 from .namespaces import ONTOLOGY, PLD
 from .pages import (
     BASE_IRI,
@@ -214,6 +215,7 @@ def write_site(dist: Path, out: Path, base_iri: str = BASE_IRI, project_dir: Pat
     put("/.well-known/void", void_description(store, settings.meta, dist))
     for d, href in dumps:
         put(href, (dist / d).read_bytes())
+    put("/context.jsonld", CONTEXT_FILE.read_bytes())
     for static in ("style.css", "search.js"):
         put(f"/static/{static}", (WEB / "static" / static).read_bytes())
     put("/.htaccess", htaccess())

@@ -221,6 +221,9 @@ def test_void_and_dumps(client: TestClient, dist: Path) -> None:
         assert r.content == (dist / url.rsplit("/", 1)[1]).read_bytes()
     home = client.get("/").text
     assert "/id/dataset/peaceld/dump/peaceld.ttl" in home
+    context = client.get("/context.jsonld")  # the IRI of peaceld's JSON-LD context resolves
+    assert context.headers["content-type"] == "application/ld+json"
+    assert "pld" in context.json()["@context"]
 
 
 # --- SPARQL ---------------------------------------------------------------------------------
