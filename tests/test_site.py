@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shutil
+import subprocess
+import urllib.error
 import urllib.parse
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from conftest import free_port, stop, wait_for_http
 
 from peaceld.build import build
 from peaceld.cli import main
@@ -147,6 +152,63 @@ def test_redirect_rules(site: Path) -> None:
     assert w == w3id("https://w3id.org/peaceld/", "https://example.org/peaceld")
     assert "RewriteRule ^(.*)$ https://example.org/peaceld/$1 [R=303,L]" in w
     assert "peaceld/.htaccess" in w
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003 - urllib's signature
+        return None
+
+
+def test_nginx_rules_negotiate_on_a_real_nginx(site: Path, tmp_path: Path) -> None:
+    """The generated nginx.conf, included as the README says, on Debian's nginx (skipped
+    where nginx is not installed; CI does not install it)."""
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").is_file()
+                                       else None)
+    if binary is None:
+        pytest.skip("nginx is not installed (Debian package nginx-light)")
+    port = free_port()
+    conf = (site / "nginx.conf").read_text().replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    conf = conf.replace("root /srv/peaceld-site;", f"root {site};")
+    (tmp_path / "site.conf").write_text(conf)
+    (tmp_path / "nginx.conf").write_text(
+        f"user root;\nworker_processes 1;\npid {tmp_path}/nginx.pid;\n"
+        f"error_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n  client_body_temp_path {tmp_path}/body;\n"
+        f"  include {tmp_path}/site.conf;\n}}\n")
+    test = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                          capture_output=True, text=True)
+    assert test.returncode == 0, test.stderr
+    proc = subprocess.Popen([binary, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+                             "-g", "daemon off;"], stderr=subprocess.DEVNULL)
+    opener = urllib.request.build_opener(_NoRedirect)
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path: str, accept: str | None = None) -> tuple[int, dict, bytes]:
+        request = urllib.request.Request(base + path, headers={"Accept": accept} if accept
+                                         else {})
+        try:
+            with opener.open(request, timeout=5) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, dict(exc.headers), exc.read()
+
+    try:
+        wait_for_http(base + "/index.html", proc, 20)
+        for accept, suffix in (("text/turtle", "ttl"), ("application/ld+json", "jsonld"),
+                               ("application/trig", "trig"), (None, "html"),
+                               ("text/html,application/xhtml+xml,*/*;q=0.8", "html")):
+            status, headers, _ = get("/id/operation/unmil", accept)
+            assert status == 303, (accept, status)
+            assert headers["Location"].endswith(f"/id/operation/unmil.{suffix}"), accept
+            assert headers["Vary"] == "Accept"
+        status, headers, body = get("/id/operation/unmil.ttl")
+        assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+        assert b"UNMIL" in body
+        status, headers, _ = get("/.well-known/void")
+        assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+        assert get("/")[0] == 200 and get("/id/operation/nowhere")[0] == 404
+    finally:
+        stop(proc)
 
 
 def test_relative_links_work_from_a_subfolder(site: Path) -> None:
