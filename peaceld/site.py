@@ -64,8 +64,8 @@ AddType application/n-quads .nq
 AddCharset utf-8 .html .ttl .nt .jsonld .trig .nq
 
 <IfModule mod_headers.c>
-  Header append Vary Accept
-  Header set Access-Control-Allow-Origin "*"
+  Header always append Vary Accept
+  Header always set Access-Control-Allow-Origin "*"
 </IfModule>
 
 RewriteEngine On

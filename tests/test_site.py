@@ -7,6 +7,7 @@ import posixpath
 import re
 import shutil
 import subprocess
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -143,7 +144,7 @@ def test_redirect_rules(site: Path) -> None:
         assert f"RewriteRule ^(.+)$ $1.{suffix} [R=303,L]" in rules
     # RDF formats are tried before the HTML fallback
     assert rules.index("$1.ttl") < rules.index("$1.html")
-    assert "Header append Vary Accept" in rules and "AddType text/turtle .ttl" in rules
+    assert "Header always append Vary Accept" in rules and "AddType text/turtle .ttl" in rules
     conf = (site / "nginx.conf").read_text()
     assert conf == nginx() and "return 303 $uri.$peaceld_suffix;" in conf
     assert re.search(r"~\*text/turtle ttl;", conf) and "add_header Vary Accept;" in conf
@@ -157,6 +158,36 @@ def test_redirect_rules(site: Path) -> None:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003 - urllib's signature
         return None
+
+
+def fetch(url: str, accept: str | None = None) -> tuple[int, dict, bytes]:
+    """Status, headers and body of one GET, redirects not followed."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    try:
+        with opener.open(request, timeout=5) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def check_negotiation(base: str) -> None:
+    """What the redirect rules must do on a real web server."""
+    for accept, suffix in (("text/turtle", "ttl"), ("application/ld+json", "jsonld"),
+                           ("application/trig", "trig"), ("application/n-triples", "nt"),
+                           (None, "html"), ("text/html,application/xhtml+xml,*/*;q=0.8", "html")):
+        status, headers, _ = fetch(base + "/id/operation/unmil", accept)
+        assert status == 303, (accept, status)
+        assert headers["Location"].endswith(f"/id/operation/unmil.{suffix}"), accept
+        assert "Accept" in headers["Vary"]
+    status, headers, body = fetch(base + "/id/operation/unmil.ttl")
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    assert b"UNMIL" in body
+    status, headers, _ = fetch(base + "/id/operation/unmil.jsonld")
+    assert headers["Content-Type"].startswith("application/ld+json")
+    status, headers, _ = fetch(base + "/.well-known/void")
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    assert fetch(base + "/")[0] == 200 and fetch(base + "/id/operation/nowhere")[0] == 404
 
 
 def test_nginx_rules_negotiate_on_a_real_nginx(site: Path, tmp_path: Path) -> None:
@@ -180,35 +211,48 @@ def test_nginx_rules_negotiate_on_a_real_nginx(site: Path, tmp_path: Path) -> No
     assert test.returncode == 0, test.stderr
     proc = subprocess.Popen([binary, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
                              "-g", "daemon off;"], stderr=subprocess.DEVNULL)
-    opener = urllib.request.build_opener(_NoRedirect)
     base = f"http://127.0.0.1:{port}"
-
-    def get(path: str, accept: str | None = None) -> tuple[int, dict, bytes]:
-        request = urllib.request.Request(base + path, headers={"Accept": accept} if accept
-                                         else {})
-        try:
-            with opener.open(request, timeout=5) as r:
-                return r.status, dict(r.headers), r.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, dict(exc.headers), exc.read()
-
     try:
         wait_for_http(base + "/index.html", proc, 20)
-        for accept, suffix in (("text/turtle", "ttl"), ("application/ld+json", "jsonld"),
-                               ("application/trig", "trig"), (None, "html"),
-                               ("text/html,application/xhtml+xml,*/*;q=0.8", "html")):
-            status, headers, _ = get("/id/operation/unmil", accept)
-            assert status == 303, (accept, status)
-            assert headers["Location"].endswith(f"/id/operation/unmil.{suffix}"), accept
-            assert headers["Vary"] == "Accept"
-        status, headers, body = get("/id/operation/unmil.ttl")
-        assert status == 200 and headers["Content-Type"].startswith("text/turtle")
-        assert b"UNMIL" in body
-        status, headers, _ = get("/.well-known/void")
-        assert status == 200 and headers["Content-Type"].startswith("text/turtle")
-        assert get("/")[0] == 200 and get("/id/operation/nowhere")[0] == 404
+        check_negotiation(base)
     finally:
         stop(proc)
+
+
+APACHE_MODULES = ("mpm_event", "authz_core", "mime", "dir", "rewrite", "headers")
+
+
+def test_htaccess_rules_negotiate_on_a_real_apache(site: Path) -> None:
+    """The generated .htaccess on Debian's Apache (package apache2-bin) with AllowOverride
+    All; skipped where Apache is not installed (CI does not install it)."""
+    binary = "/usr/sbin/apache2"
+    modules = Path("/usr/lib/apache2/modules")
+    if not Path(binary).is_file() or not all(
+            (modules / f"mod_{m}.so").is_file() for m in APACHE_MODULES):
+        pytest.skip("Apache is not installed (Debian package apache2-bin)")
+    # Apache serves as nobody: the site goes where nobody may read it
+    root = Path(tempfile.mkdtemp(prefix="peaceld-apache-"))
+    try:
+        root.chmod(0o755)
+        shutil.copytree(site, root / "site")
+        port = free_port()
+        loads = "".join(f"LoadModule {m}_module {modules}/mod_{m}.so\n" for m in APACHE_MODULES)
+        (root / "httpd.conf").write_text(
+            f"ServerRoot {root}\nServerName 127.0.0.1\nListen 127.0.0.1:{port}\n"
+            f"PidFile {root}/httpd.pid\nErrorLog {root}/error.log\n{loads}"
+            "User nobody\nGroup nogroup\nTypesConfig /dev/null\n"
+            f"DocumentRoot {root}/site\n<Directory {root}/site>\n  AllowOverride All\n"
+            "  Require all granted\n</Directory>\n")
+        proc = subprocess.Popen([binary, "-f", str(root / "httpd.conf"), "-DFOREGROUND"],
+                                stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_http(base + "/index.html", proc, 20)
+            check_negotiation(base)
+        finally:
+            stop(proc)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_relative_links_work_from_a_subfolder(site: Path) -> None:
