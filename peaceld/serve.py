@@ -434,7 +434,8 @@ DUMPS = {"peaceld.ttl": "text/turtle", "peaceld.trig": "application/trig",
          "peaceld.nq": "application/n-quads"}
 
 
-def _links_header(base: str, path: str, skip: str = "") -> str:
+def _links_header(path: str, skip: str = "") -> str:
+    """``Link`` header value: every document of the resource at ``path`` but ``skip``."""
     parts = [f'<{path}.{s}>; rel="alternate"; type="{DOCUMENTS[s][0]}"'
              for s in DOCUMENTS if s != skip]
     return ", ".join(parts)
@@ -530,11 +531,11 @@ class App:
         suffix = next(s for s in DOCUMENTS if DOCUMENTS[s][0] == chosen)
         quoted = urllib.parse.quote(path, safe="/:@!$&'()*+,;=-._~")
         return RedirectResponse(f"{quoted}.{suffix}", 303, headers={
-            "Vary": "Accept", "Link": _links_header(self.base, quoted), **CORS})
+            "Vary": "Accept", "Link": _links_header(quoted), **CORS})
 
     def document(self, iri: str, stem: str, suffix: str) -> Response:
         quoted = urllib.parse.quote(stem, safe="/:@!$&'()*+,;=-._~")
-        headers = {"Link": _links_header(self.base, quoted, suffix)
+        headers = {"Link": _links_header(quoted, suffix)
                    + f', <{quoted}>; rel="describes"', "Vary": "Accept", **CORS}
         if suffix == "html":
             page = (self.renderer.ontology() if iri == ONTOLOGY
