@@ -553,12 +553,21 @@ class Links:
 # --- rendering -------------------------------------------------------------------------------
 
 
+def by_article(sources: list[Source]) -> list[tuple[Source, list[Source]]]:
+    """Sources grouped by article, in order: (first source of the article, its passages)."""
+    groups: dict[str, list[Source]] = {}
+    for src in sources:
+        groups.setdefault(src.article, []).append(src)
+    return [(found[0], found) for found in groups.values()]
+
+
 @functools.cache
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(WEB / "templates")),
                       autoescape=select_autoescape(["html", "xml"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["compact"] = compact
+    env.filters["by_article"] = by_article
     return env
 
 
