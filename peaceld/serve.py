@@ -75,6 +75,38 @@ CORS = {"Access-Control-Allow-Origin": "*",
         "Access-Control-Max-Age": "86400"}
 
 
+# --- SERVICE guard ---------------------------------------------------------------------------
+
+#: SPARQL's tokens as far as a SERVICE keyword can hide: comments, IRIs (which may hold quotes
+#: and '#'), the four forms of strings, variables, prefixed names, words; scanned left to
+#: right as the parser does.
+_TOKENS = re.compile(
+    r"(?P<comment>#[^\n]*)"
+    r"|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)"
+    r"|(?P<long1>'''(?:[^'\\]|\\.|'(?!''))*''')"
+    r'|(?P<long2>"""(?:[^"\\]|\\.|"(?!""))*""")'
+    r"|(?P<short1>'(?:[^'\\\n\r]|\\.)*')"
+    r'|(?P<short2>"(?:[^"\\\n\r]|\\.)*")'
+    r"|(?P<var>[?$]\w+)"
+    r"|(?P<pname>(?:[A-Za-z][\w.-]*)?:[\w.%:\\-]*)"
+    r"|(?P<word>[A-Za-z_]\w*)"
+    r"|(?P<other>.)", re.DOTALL)
+
+
+def calls_service(text: str) -> bool:
+    """Whether a query uses the SERVICE keyword outside comments, IRIs and strings.
+
+    Stricter than searching with those stripped one kind at a time: an IRI may hold a quote
+    (``<http://a/'>``), which would otherwise open a "string" that hides a SERVICE call. A
+    quote that opens no string also counts as a call (refusing is the safe side)."""
+    for m in _TOKENS.finditer(text):
+        if m.lastgroup == "word" and m.group().upper() == "SERVICE":
+            return True
+        if m.lastgroup == "other" and m.group() in "'\"":
+            return True
+    return False
+
+
 # --- content negotiation ---------------------------------------------------------------------
 
 
@@ -630,6 +662,9 @@ class App:
         text = query[0]
         if len(text.encode("utf-8")) > self.settings.max_request:
             raise QueryFailed(413, f"query larger than {self.settings.max_request} bytes")
+        if calls_service(text):
+            raise QueryFailed(400, "SERVICE calls are refused: this endpoint fetches nothing "
+                                   "from the network on a request's behalf")
         try:
             prepared = prepare(text, "query")
         except PeaceldError as exc:

@@ -30,7 +30,7 @@ from peaceld.build import build
 from peaceld.cli import main
 from peaceld.namespaces import ID, ONTOLOGY_GRAPH, PLD
 from peaceld.project import bundled_root
-from peaceld.serve import Settings, create_app, negotiate, settings_for
+from peaceld.serve import Settings, calls_service, create_app, negotiate, settings_for
 from peaceld.store import ensure_store
 
 ROOT = bundled_root()
@@ -325,6 +325,26 @@ def test_service_is_refused(client: TestClient) -> None:
     r = client.get("/sparql", params={
         "query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"})
     assert r.status_code == 400 and "SERVICE" in r.text
+    # a quote inside an IRI must not open a "string" that hides the call
+    hidden = ("SELECT * WHERE { BIND(<http://a/'> AS ?x) SERVICE <http://127.0.0.1:9/sparql> "
+              "{ ?s ?p ?o } BIND(<http://b/'> AS ?y) }")
+    r = client.post("/sparql", content=hidden,
+                    headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 400 and "SERVICE" in r.text
+
+
+@pytest.mark.parametrize(("query", "calls"), [
+    ("SELECT * { service silent ?e { } }", True),
+    ("SELECT * { ?s ?p ?o FILTER(?a<?b)SERVICE<http://e/>{} }", True),
+    ("SELECT * { ?s ?p \"unterminated }", True),
+    ("SELECT * { ?s ?p 'SERVICE' } # SERVICE", False),
+    ('SELECT * { ?s ?p """a "SERVICE" b""" . ?s ?q \'\'\'it\'s SERVICE\'\'\' }', False),
+    ("SELECT ?service { ?service ex:service <http://x/SERVICE#a> }", False),
+])
+def test_service_guard_reads_tokens_as_the_parser_does(query: str, calls: bool) -> None:
+    assert calls_service(query) is calls
+    for path in sorted((ROOT / "queries").glob("*.rq")):
+        assert not calls_service(path.read_text(encoding="utf-8")), path
 
 
 def test_limits_cap_size_and_bad_requests(client: TestClient) -> None:
