@@ -24,6 +24,7 @@ import pickle
 import queue
 import re
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -320,6 +321,7 @@ def execute(store: ox.Store, query: str, accept: str | None, override: str | Non
 
 def worker_loop(location: str) -> None:
     """A query worker process: answers length-prefixed pickled requests on stdin/stdout."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     out = os.dup(1)
     os.dup2(2, 1)  # nothing printed by accident can corrupt the answers
     store = ox.Store.read_only(location)
