@@ -30,7 +30,16 @@ from peaceld.build import build
 from peaceld.cli import main
 from peaceld.namespaces import ID, ONTOLOGY_GRAPH, PLD
 from peaceld.project import bundled_root
-from peaceld.serve import Settings, calls_service, create_app, negotiate, settings_for
+from peaceld.serve import (
+    QueryFailed,
+    Settings,
+    calls_service,
+    count_solutions,
+    create_app,
+    execute,
+    negotiate,
+    settings_for,
+)
 from peaceld.store import ensure_store
 
 ROOT = bundled_root()
@@ -283,6 +292,26 @@ def test_construct_and_describe_in_rdf_formats(client: TestClient, accept: str,
         triples = {(t.subject.value, t.predicate.value, t.object.value)
                    for t in ox.parse(r.content, format=fmt)}
         assert (UNMIL, PLD + "ledBy", ID + "organisation/united-nations") in triples
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_solutions_are_counted_exactly_in_every_format(fmt: str) -> None:
+    """The cap counts what Oxigraph wrote; literals that look like row separators, empty
+    solutions, unbound values and quoted newlines must not fool it."""
+    store = ox.Store()
+    tricky = ['x"}},{[{ "', "a\nb\r\nc", "<result>", "},{", '""', "\t,\n"]
+    for i in range(40):
+        store.add(ox.Quad(ox.NamedNode(f"http://example.org/{i}"), ox.NamedNode(PLD + "p"),
+                          ox.Literal(tricky[i % len(tricky)] + str(i)), ox.DefaultGraph()))
+    cases = {"SELECT ?s ?o WHERE { ?s ?p ?o }": 40,
+             "SELECT * WHERE { VALUES ?x { UNDEF 1 UNDEF } }": 3,
+             "SELECT * WHERE { }": 1, "SELECT ?s WHERE { ?s ?p 'nothing' }": 0}
+    for query, n in cases.items():
+        media, body = execute(store, query, None, fmt, 1000)
+        assert count_solutions(body, fmt) == n, (query, body[:300])
+        if n:
+            with pytest.raises(QueryFailed, match=f"more than {n - 1} results"):
+                execute(store, query, None, fmt, n - 1)
 
 
 def test_ask_and_format_parameter(client: TestClient) -> None:
