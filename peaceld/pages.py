@@ -16,7 +16,7 @@ import json
 import posixpath
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -542,12 +542,21 @@ class Links:
 # --- rendering -------------------------------------------------------------------------------
 
 
+def by_article(sources: list[Source]) -> list[tuple[Source, list[Source]]]:
+    """Sources grouped by article, in order: (first source of the article, its passages)."""
+    groups: dict[str, list[Source]] = {}
+    for src in sources:
+        groups.setdefault(src.article, []).append(src)
+    return [(found[0], found) for found in groups.values()]
+
+
 @functools.cache
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(WEB / "templates")),
                       autoescape=select_autoescape(["html", "xml"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["compact"] = compact
+    env.filters["by_article"] = by_article
     return env
 
 
@@ -566,12 +575,12 @@ class Renderer:
 
     def _render(self, template: str, here: str, **context: Any) -> str:
         links = self.links.at(here)
-        kinds = self._kinds()
+        kinds = self._class_kinds
         return environment().get_template(template).render(
             site_title=self.title, link=lambda iri: links.iri(iri, kinds.get(iri, "")),
             base=self.links.base,
             page=links.page, doc=links.doc, live=self.live, formats=FORMAT_NAMES,
-            compact=compact, static=links.page("/static/style.css").rsplit("/", 1)[0],
+            compact=compact,
             here=here, **context)
 
     @functools.cached_property
@@ -583,9 +592,6 @@ class Renderer:
                                                    DEFAULT):
             kinds[q.subject.value] = "scheme"
         return kinds
-
-    def _kinds(self) -> dict[str, str]:
-        return self._class_kinds
 
     def entity(self, iri: str, here: str) -> str | None:
         found = self.view.describe(iri)
@@ -644,17 +650,3 @@ def safe_path(path: str) -> bool:
     """Whether a resource path can be a file path of the static site (no '..', no oddities)."""
     parts = path.strip("/").split("/")
     return all(p not in ("", ".", "..") and SAFE_SEGMENT.match(p) for p in parts)
-
-
-def subjects_under(store: ox.Store, base: str) -> Iterable[str]:
-    """Every IRI in the default graph's subjects that lies under ``base`` without a '#'."""
-    seen: set[str] = set()
-    for q in store.quads_for_pattern(None, None, None, DEFAULT):
-        s = q.subject
-        if isinstance(s, ox.NamedNode) and s.value not in seen:
-            seen.add(s.value)
-            if s.value.startswith(base) and "#" not in s.value:
-                yield s.value
-
-
-Callback = Callable[[str], None]

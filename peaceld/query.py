@@ -130,8 +130,13 @@ def tokens(text: str) -> list[tuple[str, str, int]]:
 
 
 def service_calls(text: str) -> list[int]:
-    """Offsets of every SERVICE keyword of a query (not inside IRIs, strings or comments)."""
-    return [at for kind, word, at in tokens(text) if kind == "name" and word.upper() == "SERVICE"]
+    """Offsets of every SERVICE keyword of a query (not inside IRIs, strings or comments).
+
+    A quote that opens no string counts too: whatever the parser would make of it, refusing
+    is the safe side."""
+    return [at for kind, word, at in tokens(text)
+            if (kind == "name" and word.upper() == "SERVICE")
+            or (kind == "other" and word in "'\"")]
 
 
 def prepare(text: str, source: str = "query", allow_service: bool = False) -> str:

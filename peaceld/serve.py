@@ -17,13 +17,13 @@
 from __future__ import annotations
 
 import functools
-import html
 import json
 import os
 import pickle
 import queue
 import re
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -41,15 +41,17 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .errors import PeaceldError
-from .export import describe
+from .export import CONTEXT_FILE, describe
 from .namespaces import ONTOLOGY, PLD, all_prefixes
 from .pages import BASE_IRI, DOCUMENTS, WEB, GraphView, Links, Renderer, document
-from .query import NamedQuery, prepare
+from .query import NamedQuery, prepare, service_calls
 
 #: Defaults of the endpoint's limits (each configurable).
 TIMEOUT = 10.0
 MAX_RESULTS = 10_000
 MAX_REQUEST = 64 * 1024
+#: Results are written into memory up to this size, whatever the row cap.
+MAX_RESULT_BYTES = 256 << 20
 
 SELECT_TYPES = {
     "application/sparql-results+json": "json", "application/json": "json",
@@ -129,106 +131,50 @@ class QueryFailed(Exception):
         self.message = message
 
 
-def _term_json(term: Any) -> dict[str, str]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    return {"type": "triple", "value": str(term)}
+OX_RESULTS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+              "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_CSV_QUOTED = re.compile(rb'"(?:[^"]|"")*"')
 
 
-def _xml(text: str) -> str:
-    return html.escape(text, quote=True)
+class ResultTooLarge(Exception):
+    """Raised by ``_Capped`` past its byte budget; stops Oxigraph's serializer."""
 
 
-def _term_xml(term: Any) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{_xml(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{_xml(term.value)}</bnode>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f'<literal xml:lang="{_xml(term.language)}">{_xml(term.value)}</literal>'
-        if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            return f'<literal datatype="{_xml(term.datatype.value)}">{_xml(term.value)}</literal>'
-        return f"<literal>{_xml(term.value)}</literal>"
-    return f"<literal>{_xml(str(term))}</literal>"
+class _Capped:
+    """A binary writer that keeps what Oxigraph writes, up to a byte budget."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.budget:
+            raise ResultTooLarge
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
 
 
-def _csv_field(term: Any) -> str:
-    if term is None:
-        return ""
-    text = term.value if not isinstance(term, ox.BlankNode) else f"_:{term.value}"
-    if any(c in text for c in ',"\r\n'):
-        text = '"' + text.replace('"', '""') + '"'
-    return text
+def count_solutions(data: bytes, fmt: str) -> int:
+    """How many solutions Oxigraph's serialization of SELECT results holds, exactly.
 
-
-def _tsv_field(term: Any) -> str:
-    if term is None:
-        return ""
-    return str(term).replace("\t", "\\t")
-
-
-def write_solutions(variables: list[str], rows: list[tuple], fmt: str) -> bytes:
-    """SELECT results in a W3C format (json, xml, csv, tsv).
-
-    Each distinct term is written once and reused: results repeat their IRIs a lot."""
-    cache: dict[Any, str] = {}
-
-    def term(t: Any, write: Any) -> str:
-        found = cache.get(t)
-        if found is None:
-            found = write(t)
-            if len(cache) < 200_000:
-                cache[t] = found
-        return found
-
+    JSON: objects that open the bindings array or follow a comma, once strings are blanked
+    (terms are objects after a colon); XML: ``<result>`` tags (text escapes '<'); TSV:
+    lines after the header (newlines in terms are escaped); CSV: CRLF line ends outside
+    quoted fields. ``test_serve`` checks each against a known number of rows."""
     if fmt == "json":
-        keys = [json.dumps(v, ensure_ascii=False) + ":" for v in variables]
-
-        def as_json(t: Any) -> str:
-            return json.dumps(_term_json(t), ensure_ascii=False)
-
-        body = ",".join("{" + ",".join(k + term(t, as_json) for k, t in zip(keys, row,
-                                                                            strict=True)
-                                       if t is not None) + "}" for row in rows)
-        head = json.dumps({"vars": variables}, ensure_ascii=False)
-        return f'{{"head":{head},"results":{{"bindings":[{body}]}}}}'.encode()
+        bare = _JSON_STRING.sub(b'""', data)
+        return bare.count(b"[{") + bare.count(b",{")
     if fmt == "xml":
-        names = [f'<binding name="{_xml(v)}">' for v in variables]
-        out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-               "<head>", *(f'<variable name="{_xml(v)}"/>' for v in variables),
-               "</head><results>"]
-        for row in rows:
-            out.append("<result>")
-            out.extend(n + term(t, _term_xml) + "</binding>"
-                       for n, t in zip(names, row, strict=True) if t is not None)
-            out.append("</result>")
-        out.append("</results></sparql>\n")
-        return "".join(out).encode()
-    if fmt == "csv":
-        lines = [",".join(variables)] + [",".join(term(t, _csv_field) for t in row)
-                                         for row in rows]
-        return ("\r\n".join(lines) + "\r\n").encode()
-    lines = ["\t".join("?" + v for v in variables)] + [
-        "\t".join(term(t, _tsv_field) for t in row) for row in rows]
-    return ("\n".join(lines) + "\n").encode()
-
-
-def write_boolean(value: bool, fmt: str) -> bytes:
-    if fmt == "xml":
-        return ('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-                f"<head/><boolean>{'true' if value else 'false'}</boolean></sparql>\n"
-                ).encode()
-    return json.dumps({"head": {}, "boolean": value}).encode("utf-8")
+        return data.count(b"<result>")
+    if fmt == "tsv":
+        return data.count(b"\n") - 1
+    return _CSV_QUOTED.sub(b"", data).count(b"\r\n") - 1
 
 
 def _choose(accept: str | None, override: str | None, types: dict[str, str]) -> str:
@@ -259,17 +205,22 @@ def execute(store: ox.Store, query: str, accept: str | None, override: str | Non
         raise QueryFailed(400, f"query failed: {exc}") from None
     if isinstance(result, ox.QueryBoolean):
         fmt = _choose(accept, override, ASK_TYPES)
-        return MEDIA[fmt], write_boolean(bool(result), fmt)
+        return MEDIA[fmt], result.serialize(format=OX_RESULTS[fmt])
     if isinstance(result, ox.QuerySolutions):
+        # Oxigraph writes the results (in Rust, far faster than Python would), into a
+        # bounded buffer; then the solutions are counted exactly against the cap.
         fmt = _choose(accept, override, SELECT_TYPES)
-        variables = [v.value for v in result.variables]
-        rows = []
-        for solution in result:
-            if len(rows) >= max_results:
-                raise QueryFailed(400, f"more than {max_results} results (the endpoint's cap): "
-                                       "narrow the query or add LIMIT")
-            rows.append(tuple(solution))
-        return MEDIA[fmt], write_solutions(variables, rows, fmt)
+        out = _Capped(MAX_RESULT_BYTES)
+        try:
+            result.serialize(out, format=OX_RESULTS[fmt])
+        except ResultTooLarge:
+            raise QueryFailed(400, f"results over {MAX_RESULT_BYTES >> 20} MB (the endpoint's "
+                                   "cap): narrow the query or add LIMIT") from None
+        data = b"".join(out.parts)
+        if count_solutions(data, fmt) > max_results:
+            raise QueryFailed(400, f"more than {max_results} results (the endpoint's cap): "
+                                   "narrow the query or add LIMIT")
+        return MEDIA[fmt], data
     fmt = _choose(accept, override, GRAPH_TYPES)
     triples = []
     for triple in result:
@@ -288,6 +239,7 @@ def execute(store: ox.Store, query: str, accept: str | None, override: str | Non
 
 def worker_loop(location: str) -> None:
     """A query worker process: answers length-prefixed pickled requests on stdin/stdout."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     out = os.dup(1)
     os.dup2(2, 1)  # nothing printed by accident can corrupt the answers
     store = ox.Store.read_only(location)
@@ -434,7 +386,8 @@ DUMPS = {"peaceld.ttl": "text/turtle", "peaceld.trig": "application/trig",
          "peaceld.nq": "application/n-quads"}
 
 
-def _links_header(base: str, path: str, skip: str = "") -> str:
+def _links_header(path: str, skip: str = "") -> str:
+    """``Link`` header value: every document of the resource at ``path`` but ``skip``."""
     parts = [f'<{path}.{s}>; rel="alternate"; type="{DOCUMENTS[s][0]}"'
              for s in DOCUMENTS if s != skip]
     return ", ".join(parts)
@@ -496,6 +449,10 @@ class App:
     def void_doc(self, request: Request) -> Response:
         return Response(self.void, media_type="text/turtle", headers=CORS)
 
+    def context(self, request: Request) -> Response:
+        """peaceld's JSON-LD context, at the path of its IRI (CONTEXT_URL)."""
+        return FileResponse(CONTEXT_FILE, media_type="application/ld+json", headers=CORS)
+
     def dump(self, request: Request) -> Response:
         name = request.path_params["name"]
         if (request.path_params["dataset"] != self.dataset or name not in DUMPS
@@ -526,11 +483,11 @@ class App:
         suffix = next(s for s in DOCUMENTS if DOCUMENTS[s][0] == chosen)
         quoted = urllib.parse.quote(path, safe="/:@!$&'()*+,;=-._~")
         return RedirectResponse(f"{quoted}.{suffix}", 303, headers={
-            "Vary": "Accept", "Link": _links_header(self.base, quoted), **CORS})
+            "Vary": "Accept", "Link": _links_header(quoted), **CORS})
 
     def document(self, iri: str, stem: str, suffix: str) -> Response:
         quoted = urllib.parse.quote(stem, safe="/:@!$&'()*+,;=-._~")
-        headers = {"Link": _links_header(self.base, quoted, suffix)
+        headers = {"Link": _links_header(quoted, suffix)
                    + f', <{quoted}>; rel="describes"', "Vary": "Accept", **CORS}
         if suffix == "html":
             page = (self.renderer.ontology() if iri == ONTOLOGY
@@ -625,6 +582,9 @@ class App:
         text = query[0]
         if len(text.encode("utf-8")) > self.settings.max_request:
             raise QueryFailed(413, f"query larger than {self.settings.max_request} bytes")
+        if service_calls(text):
+            raise QueryFailed(400, "SERVICE calls are refused: this endpoint fetches nothing "
+                                   "from the network on a request's behalf")
         try:
             prepared = prepare(text, "query")
         except PeaceldError as exc:
@@ -672,6 +632,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/class/{name:str}", app_state.klass),
         Route("/scheme/{name:str}", app_state.scheme),
         Route("/.well-known/void", app_state.void_doc),
+        Route("/context.jsonld", app_state.context),
         Route("/id/dataset/{dataset:str}/dump/{name:str}", app_state.dump),
         Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
         Route("/{path:path}", app_state.resource),

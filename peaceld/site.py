@@ -9,7 +9,8 @@ written beside the pages:
 
 * ``.htaccess``: Apache (mod_rewrite, mod_headers): ``303`` from a resource path to the
   document that ``Accept`` asks for, ``Vary: Accept``, and the media types;
-* ``nginx.conf``: the same for nginx, to include in a ``server`` block;
+* ``nginx.conf``: the same for nginx: a ``map`` and a ``server`` block to include in the
+  ``http`` block once ``listen``, ``server_name`` and ``root`` are set;
 * ``w3id.htaccess``: the rule to propose to https://github.com/perma-id/w3id.org so that the
   base IRI redirects to where the site is published.
 
@@ -27,6 +28,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import PeaceldError
+from .export import CONTEXT_FILE
 from .namespaces import ONTOLOGY, PLD
 from .pages import (
     BASE_IRI,
@@ -56,12 +58,14 @@ AddType application/ld+json .jsonld
 AddType application/rdf+xml .rdf
 AddType application/trig .trig
 AddType application/n-quads .nq
-AddType text/turtle void
+<Files "void">
+  ForceType text/turtle
+</Files>
 AddCharset utf-8 .html .ttl .nt .jsonld .trig .nq
 
 <IfModule mod_headers.c>
-  Header append Vary Accept
-  Header set Access-Control-Allow-Origin "*"
+  Header always append Vary Accept
+  Header always set Access-Control-Allow-Origin "*"
 </IfModule>
 
 RewriteEngine On
@@ -70,31 +74,43 @@ RewriteBase /
 """
 
 NGINX = """\
-# peaceld static site: content negotiation for nginx. Put the map in the http block and the
-# location in the server block whose root is this folder.
+# peaceld static site: content negotiation for nginx. Set listen, server_name and root below,
+# then include this file in the http block of nginx.conf (include /path/to/nginx.conf;).
+# Resource paths (no suffix) answer 303 See Other with the document Accept asks for.
 map $http_accept $peaceld_suffix {{
     default html;
 {maps}
 }}
 
-types {{
-    text/html html;
-    text/css css;
-    application/javascript js;
-    application/json json;
-{types}
-}}
+server {{
+    listen 8080;
+    server_name _;
+    root /srv/peaceld-site;  # the folder written by peaceld site
 
-location / {{
-    add_header Vary Accept;
-    add_header Access-Control-Allow-Origin *;
-    if (-f $request_filename.$peaceld_suffix) {{
-        return 303 $uri.$peaceld_suffix;
+    types {{
+        text/html html;
+        text/css css;
+        application/javascript js;
+        application/json json;
+{types}
     }}
-    try_files $uri $uri/index.html =404;
-}}
-location = /.well-known/void {{
-    default_type text/turtle;
+    charset utf-8;
+    charset_types text/css application/javascript application/json text/turtle
+                  application/n-triples application/ld+json application/trig
+                  application/n-quads;
+
+    location / {{
+        add_header Vary Accept;
+        add_header Access-Control-Allow-Origin *;
+        if (-f $request_filename.$peaceld_suffix) {{
+            return 303 $uri.$peaceld_suffix;
+        }}
+        try_files $uri $uri/index.html =404;
+    }}
+    location = /.well-known/void {{
+        default_type text/turtle;
+        add_header Access-Control-Allow-Origin *;
+    }}
 }}
 """
 
@@ -127,7 +143,7 @@ def htaccess() -> str:
 
 def nginx() -> str:
     maps = "\n".join(f"    ~*{pattern} {suffix};" for suffix, pattern in ACCEPT.items())
-    types = "\n".join(f"    {DOCUMENTS[s][0]} {s};" for s in ACCEPT)
+    types = "\n".join(f"        {DOCUMENTS[s][0]} {s};" for s in ACCEPT)
     return NGINX.format(maps=maps, types=types)
 
 
@@ -214,6 +230,7 @@ def write_site(dist: Path, out: Path, base_iri: str = BASE_IRI, project_dir: Pat
     put("/.well-known/void", void_description(store, settings.meta, dist))
     for d, href in dumps:
         put(href, (dist / d).read_bytes())
+    put("/context.jsonld", CONTEXT_FILE.read_bytes())
     for static in ("style.css", "search.js"):
         put(f"/static/{static}", (WEB / "static" / static).read_bytes())
     put("/.htaccess", htaccess())

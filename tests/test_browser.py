@@ -74,7 +74,7 @@ def page(browser: Any, server: str) -> Iterator[Any]:
     outside: list[str] = []
 
     def guard(route: Any) -> None:
-        if route.request.url.startswith(server):
+        if route.request.url.startswith("http://127.0.0.1:"):  # our servers, loopback only
             route.continue_()
         else:
             outside.append(route.request.url)
@@ -145,6 +145,43 @@ def test_run_a_library_query_and_read_the_sorted_table(page: Any, server: str) -
     assert csv.text().count("\r\n") == len(rows) + 1
     data = page.request.get(server + page.get_attribute("#download-json", "href")).json()
     assert len(data["results"]["bindings"]) == len(rows)
+
+
+@pytest.fixture(scope="module")
+def static_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``peaceld site`` output served by Python's own http.server; yields its base URL."""
+    from peaceld.site import write_site
+
+    dist = tmp_path_factory.mktemp("kg-static")
+    build(bundled_root(), dist, validate=False)
+    out = dist / "site"
+    write_site(dist, out)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                             "127.0.0.1", "--directory", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(base + "/index.html", proc, 30)
+        yield base
+    finally:
+        stop(proc)
+
+
+def test_static_site_search_and_pages(page: Any, static_site: str) -> None:
+    page.goto(static_site + "/index.html")
+    page.fill("main form.search input[name=q]", "unmil")
+    page.press("main form.search input[name=q]", "Enter")
+    page.wait_for_selector("#hits li a")
+    first = page.locator("#hits li a").first
+    assert first.inner_text() == "United Nations Mission in Liberia"
+    first.click()
+    page.wait_for_url("**/id/operation/unmil.html")
+    assert page.inner_text("h1") == "United Nations Mission in Liberia"
+    assert "AI: declared" in page.inner_text("td.claims")
+    page.click("a.type")  # the class page, by a relative link
+    page.wait_for_url("**/class/PeaceOperation.html")
+    assert int(page.inner_text("strong.count")) > 10
 
 
 def test_an_edited_query_runs_from_the_editor(page: Any, server: str) -> None:

@@ -30,7 +30,16 @@ from peaceld.build import build
 from peaceld.cli import main
 from peaceld.namespaces import ID, ONTOLOGY_GRAPH, PLD
 from peaceld.project import bundled_root
-from peaceld.serve import Settings, create_app, negotiate, settings_for
+from peaceld.query import service_calls
+from peaceld.serve import (
+    QueryFailed,
+    Settings,
+    count_solutions,
+    create_app,
+    execute,
+    negotiate,
+    settings_for,
+)
 from peaceld.store import ensure_store
 
 ROOT = bundled_root()
@@ -221,6 +230,9 @@ def test_void_and_dumps(client: TestClient, dist: Path) -> None:
         assert r.content == (dist / url.rsplit("/", 1)[1]).read_bytes()
     home = client.get("/").text
     assert "/id/dataset/peaceld/dump/peaceld.ttl" in home
+    context = client.get("/context.jsonld")  # the IRI of peaceld's JSON-LD context resolves
+    assert context.headers["content-type"] == "application/ld+json"
+    assert "pld" in context.json()["@context"]
 
 
 # --- SPARQL ---------------------------------------------------------------------------------
@@ -282,6 +294,26 @@ def test_construct_and_describe_in_rdf_formats(client: TestClient, accept: str,
         assert (UNMIL, PLD + "ledBy", ID + "organisation/united-nations") in triples
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_solutions_are_counted_exactly_in_every_format(fmt: str) -> None:
+    """The cap counts what Oxigraph wrote; literals that look like row separators, empty
+    solutions, unbound values and quoted newlines must not fool it."""
+    store = ox.Store()
+    tricky = ['x"}},{[{ "', "a\nb\r\nc", "<result>", "},{", '""', "\t,\n"]
+    for i in range(40):
+        store.add(ox.Quad(ox.NamedNode(f"http://example.org/{i}"), ox.NamedNode(PLD + "p"),
+                          ox.Literal(tricky[i % len(tricky)] + str(i)), ox.DefaultGraph()))
+    cases = {"SELECT ?s ?o WHERE { ?s ?p ?o }": 40,
+             "SELECT * WHERE { VALUES ?x { UNDEF 1 UNDEF } }": 3,
+             "SELECT * WHERE { }": 1, "SELECT ?s WHERE { ?s ?p 'nothing' }": 0}
+    for query, n in cases.items():
+        media, body = execute(store, query, None, fmt, 1000)
+        assert count_solutions(body, fmt) == n, (query, body[:300])
+        if n:
+            with pytest.raises(QueryFailed, match=f"more than {n - 1} results"):
+                execute(store, query, None, fmt, n - 1)
+
+
 def test_ask_and_format_parameter(client: TestClient) -> None:
     r = client.get("/sparql", params={"query": f"ASK {{ <{UNMIL}> pld:acronym 'UNMIL' }}"})
     assert r.json() == {"head": {}, "boolean": True}
@@ -322,6 +354,26 @@ def test_service_is_refused(client: TestClient) -> None:
     r = client.get("/sparql", params={
         "query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"})
     assert r.status_code == 400 and "SERVICE" in r.text
+    # a quote inside an IRI must not open a "string" that hides the call
+    hidden = ("SELECT * WHERE { BIND(<http://a/'> AS ?x) SERVICE <http://127.0.0.1:9/sparql> "
+              "{ ?s ?p ?o } BIND(<http://b/'> AS ?y) }")
+    r = client.post("/sparql", content=hidden,
+                    headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 400 and "SERVICE" in r.text
+
+
+@pytest.mark.parametrize(("query", "calls"), [
+    ("SELECT * { service silent ?e { } }", True),
+    ("SELECT * { ?s ?p ?o FILTER(?a<?b)SERVICE<http://e/>{} }", True),
+    ("SELECT * { ?s ?p \"unterminated }", True),
+    ("SELECT * { ?s ?p 'SERVICE' } # SERVICE", False),
+    ('SELECT * { ?s ?p """a "SERVICE" b""" . ?s ?q \'\'\'it\'s SERVICE\'\'\' }', False),
+    ("SELECT ?service { ?service ex:service <http://x/SERVICE#a> }", False),
+])
+def test_service_guard_reads_tokens_as_the_parser_does(query: str, calls: bool) -> None:
+    assert bool(service_calls(query)) is calls
+    for path in sorted((ROOT / "queries").glob("*.rq")):
+        assert not service_calls(path.read_text(encoding="utf-8")), path
 
 
 def test_limits_cap_size_and_bad_requests(client: TestClient) -> None:

@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shutil
+import subprocess
+import tempfile
+import urllib.error
 import urllib.parse
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from conftest import free_port, stop, wait_for_http
 
 from peaceld.build import build
 from peaceld.cli import main
@@ -138,7 +144,7 @@ def test_redirect_rules(site: Path) -> None:
         assert f"RewriteRule ^(.+)$ $1.{suffix} [R=303,L]" in rules
     # RDF formats are tried before the HTML fallback
     assert rules.index("$1.ttl") < rules.index("$1.html")
-    assert "Header append Vary Accept" in rules and "AddType text/turtle .ttl" in rules
+    assert "Header always append Vary Accept" in rules and "AddType text/turtle .ttl" in rules
     conf = (site / "nginx.conf").read_text()
     assert conf == nginx() and "return 303 $uri.$peaceld_suffix;" in conf
     assert re.search(r"~\*text/turtle ttl;", conf) and "add_header Vary Accept;" in conf
@@ -147,6 +153,106 @@ def test_redirect_rules(site: Path) -> None:
     assert w == w3id("https://w3id.org/peaceld/", "https://example.org/peaceld")
     assert "RewriteRule ^(.*)$ https://example.org/peaceld/$1 [R=303,L]" in w
     assert "peaceld/.htaccess" in w
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003 - urllib's signature
+        return None
+
+
+def fetch(url: str, accept: str | None = None) -> tuple[int, dict, bytes]:
+    """Status, headers and body of one GET, redirects not followed."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    try:
+        with opener.open(request, timeout=5) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def check_negotiation(base: str) -> None:
+    """What the redirect rules must do on a real web server."""
+    for accept, suffix in (("text/turtle", "ttl"), ("application/ld+json", "jsonld"),
+                           ("application/trig", "trig"), ("application/n-triples", "nt"),
+                           (None, "html"), ("text/html,application/xhtml+xml,*/*;q=0.8", "html")):
+        status, headers, _ = fetch(base + "/id/operation/unmil", accept)
+        assert status == 303, (accept, status)
+        assert headers["Location"].endswith(f"/id/operation/unmil.{suffix}"), accept
+        assert "Accept" in headers["Vary"]
+    status, headers, body = fetch(base + "/id/operation/unmil.ttl")
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    assert b"UNMIL" in body
+    status, headers, _ = fetch(base + "/id/operation/unmil.jsonld")
+    assert headers["Content-Type"].startswith("application/ld+json")
+    status, headers, _ = fetch(base + "/.well-known/void")
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    assert fetch(base + "/")[0] == 200 and fetch(base + "/id/operation/nowhere")[0] == 404
+
+
+def test_nginx_rules_negotiate_on_a_real_nginx(site: Path, tmp_path: Path) -> None:
+    """The generated nginx.conf, included as the README says, on Debian's nginx (skipped
+    where nginx is not installed; CI does not install it)."""
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").is_file()
+                                       else None)
+    if binary is None:
+        pytest.skip("nginx is not installed (Debian package nginx-light)")
+    port = free_port()
+    conf = (site / "nginx.conf").read_text().replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    conf = conf.replace("root /srv/peaceld-site;", f"root {site};")
+    (tmp_path / "site.conf").write_text(conf)
+    (tmp_path / "nginx.conf").write_text(
+        f"user root;\nworker_processes 1;\npid {tmp_path}/nginx.pid;\n"
+        f"error_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n  client_body_temp_path {tmp_path}/body;\n"
+        f"  include {tmp_path}/site.conf;\n}}\n")
+    test = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                          capture_output=True, text=True)
+    assert test.returncode == 0, test.stderr
+    proc = subprocess.Popen([binary, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+                             "-g", "daemon off;"], stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(base + "/index.html", proc, 20)
+        check_negotiation(base)
+    finally:
+        stop(proc)
+
+
+APACHE_MODULES = ("mpm_event", "authz_core", "mime", "dir", "rewrite", "headers")
+
+
+def test_htaccess_rules_negotiate_on_a_real_apache(site: Path) -> None:
+    """The generated .htaccess on Debian's Apache (package apache2-bin) with AllowOverride
+    All; skipped where Apache is not installed (CI does not install it)."""
+    binary = "/usr/sbin/apache2"
+    modules = Path("/usr/lib/apache2/modules")
+    if not Path(binary).is_file() or not all(
+            (modules / f"mod_{m}.so").is_file() for m in APACHE_MODULES):
+        pytest.skip("Apache is not installed (Debian package apache2-bin)")
+    # Apache serves as nobody: the site goes where nobody may read it
+    root = Path(tempfile.mkdtemp(prefix="peaceld-apache-"))
+    try:
+        root.chmod(0o755)
+        shutil.copytree(site, root / "site")
+        port = free_port()
+        loads = "".join(f"LoadModule {m}_module {modules}/mod_{m}.so\n" for m in APACHE_MODULES)
+        (root / "httpd.conf").write_text(
+            f"ServerRoot {root}\nServerName 127.0.0.1\nListen 127.0.0.1:{port}\n"
+            f"PidFile {root}/httpd.pid\nErrorLog {root}/error.log\n{loads}"
+            "User nobody\nGroup nogroup\nTypesConfig /dev/null\n"
+            f"DocumentRoot {root}/site\n<Directory {root}/site>\n  AllowOverride All\n"
+            "  Require all granted\n</Directory>\n")
+        proc = subprocess.Popen([binary, "-f", str(root / "httpd.conf"), "-DFOREGROUND"],
+                                stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_http(base + "/index.html", proc, 20)
+            check_negotiation(base)
+        finally:
+            stop(proc)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_relative_links_work_from_a_subfolder(site: Path) -> None:

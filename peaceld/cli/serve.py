@@ -58,7 +58,7 @@ def serve_cmd(project_dir: Path | None, host: str, port: int, base_iri: str,
 
     from ..serve import SAFE_HOSTS, create_app, default_workers, settings_for
 
-    if not base_iri.endswith(("/", "#")):
+    if not base_iri.endswith("/"):
         raise PeaceldError(f"--base-iri {base_iri!r} must end with '/'")
     location = _dist(project_dir, dist)
     settings = settings_for(location, base_iri, project_dir, timeout=timeout,
@@ -104,6 +104,8 @@ def site_cmd(project_dir: Path | None, out_dir: Path, base_iri: str, site_url: s
     """
     from ..site import write_site
 
+    if not base_iri.endswith("/"):
+        raise PeaceldError(f"--base-iri {base_iri!r} must end with '/'")
     location = _dist(project_dir, dist)
     written = write_site(location, out_dir, base_iri, project_dir, site_url)
     click.echo(f"wrote {written} files to {out_dir}")
