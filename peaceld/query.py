@@ -282,19 +282,18 @@ def run_remote(endpoint: str, text: str, fmt: str = "table", timeout: float | No
     # whatever the server's own CSV or XML habits are.
     body = remote_query(endpoint, query, RESULT_FORMATS["json"][1], timeout or 60, limit,
                         allow_insecure)
-    try:
+    try:  # Oxigraph parses as it goes: serializing reads the whole answer
         results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        if isinstance(results, ox.QueryBoolean):
+            if fmt in ("table", "json"):
+                return "ask", bool(results)
+            return "ask", results.serialize(format=RESULT_FORMATS[fmt][0])
+        wanted = "json" if fmt == "table" else fmt  # the table reads well-formed JSON only
+        return "select", results.serialize(format=RESULT_FORMATS[wanted][0])
     except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
         what = " ".join(str(exc).split())[:160]
         raise PeaceldError(f"the endpoint sent an answer that is not SPARQL JSON results: "
                            f"{what}", file=endpoint) from None
-    if isinstance(results, ox.QueryBoolean):
-        if fmt in ("table", "json"):
-            return "ask", bool(results)
-        return "ask", results.serialize(format=RESULT_FORMATS[fmt][0])
-    if fmt == "table":  # rewritten by Oxigraph, so the table reads well-formed JSON only
-        return "select", results.serialize(format=RESULT_FORMATS["json"][0])
-    return "select", results.serialize(format=RESULT_FORMATS[fmt][0])
 
 
 def _query_form(text: str) -> str:

@@ -290,7 +290,10 @@ def csv_layout(path: Path, delimiter: str | None = None) -> CsvLayout | None:
         header_text = b"".join(lines).decode("utf-8")
     except UnicodeDecodeError:
         raise PeaceldError("not valid UTF-8", file=path, line=1) from None
-    header = next(csv.reader([header_text], delimiter=delimiter), [])
+    try:
+        header = next(csv.reader([header_text], delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. a bare CR (old Mac line endings) in the header line
+        raise PeaceldError(f"CSV error: {exc}", file=path, line=1) from None
     header = [h.strip().lstrip("\ufeff") for h in header]
     return CsvLayout(delimiter, header, sum(len(x) for x in lines), len(lines))
 
