@@ -297,9 +297,10 @@ def run_remote(endpoint: str, text: str, fmt: str = "table", timeout: float | No
 
 
 def _query_form(text: str) -> str:
-    cleaned = re.sub(r"#[^\n]*|<[^>]*>|\"[^\"]*\"", " ", text)
-    m = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", cleaned, re.IGNORECASE)
-    return m.group(1).upper() if m else "SELECT"
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the query's first form keyword (by its tokens)."""
+    forms = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+    return next((word.upper() for kind, word, _ in tokens(text)
+                 if kind == "name" and word.upper() in forms), "SELECT")
 
 
 def compact(value: str) -> str:

@@ -76,8 +76,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
-            shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-            raise PeaceldError(f"mapping keys must be text: quote {shown!r} as '{shown}'"
+            raise PeaceldError(f"key {key_node.value} is read as a {type(key).__name__}: "
+                               f"quote it ('{key_node.value}') if it is a name"
                                if isinstance(key_node, yaml.ScalarNode)
                                else "mapping keys must be plain text",
                                line=key_node.start_mark.line + 1,
