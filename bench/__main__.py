@@ -159,7 +159,7 @@ def run_size(size: int, runs: int, args: argparse.Namespace) -> list[dict]:
                                          str(morph_config(work))]))
     bench("map all tables", "peaceld", stage("map", "peaceld", work), repeat=1)
     # the bundled knowledge graph joins the synthetic tables: every library query has answers
-    build(bundled_root(), work / "kg", validate=False)
+    build(bundled_root(), out_dir=work / "kg", validate=False)
     with (work / "data.nq").open("ab") as out:
         out.write((work / "kg" / "peaceld.nq").read_bytes())
     # sorted and without repeats, as `peaceld build` writes its dump (export streams it)

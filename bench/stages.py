@@ -46,30 +46,31 @@ def data_file(work: Path) -> Path:
 
 def stage_map(tool: str, work: Path) -> int:
     if tool == "peaceld":
-        from peaceld.build import map_files
+        from peaceld.mapper import map_files
+        from peaceld.rdfio import load_ontology
 
-        ontology = sorted((ROOT / "ontology").glob("*.ttl"))
+        ontology = load_ontology(sorted((ROOT / "ontology").glob("*.ttl")))
         n = 0
         with data_file(work).open("w", encoding="utf-8") as out:
             for table in TABLES:
                 stats = map_files(ROOT / "bench" / "mappings" / f"synthetic-{table}.yaml",
-                                  [work / f"{table}.csv"], out, ontology)
+                                  [work / f"{table}.csv"], out, ontology=ontology)
                 n += stats.quads
         return n
     raise SystemExit(f"unknown tool {tool}")  # Morph-KGC runs from its own venv (bench.suite)
 
 
 def _quads(work: Path) -> list:
-    from peaceld.build import parse_rdf_file
+    from peaceld.rdfio import parse_file
 
-    return parse_rdf_file(data_file(work))
+    return parse_file(data_file(work))
 
 
 def stage_validate(tool: str, work: Path) -> int:
-    from peaceld.validate import validate_files
+    from peaceld.api import Project
 
-    report = validate_files([data_file(work)], engine="pyshacl" if tool == "pySHACL" else
-                            "peaceld")
+    report = Project(ROOT).validate([data_file(work)],
+                                    engine="pyshacl" if tool == "pySHACL" else "peaceld")
     (work / f"findings-{tool}.json").write_text(json.dumps(sorted(
         [list(map(str, f.key())) for f in report.findings])))
     return report.triples
@@ -84,7 +85,7 @@ def stage_export(tool: str, work: Path, fmt: str) -> int:
         # what `peaceld export -f FMT -g data -o FILE` does: the file and its VoID description
         export(data_file(work), fmt, "data", work / f"export.{fmt}")
         void = ox.Store()
-        void.load(path=str(work / "export.void.ttl"), format=ox.RdfFormat.TURTLE)
+        void.load(path=str(work / f"export.{fmt}.void.ttl"), format=ox.RdfFormat.TURTLE)
         found = void.query("SELECT ?n WHERE { ?d a <http://rdfs.org/ns/void#Dataset> ; "
                            "<http://rdfs.org/ns/void#triples> ?n }")
         return int(next(iter(found))["n"].value)
@@ -111,7 +112,8 @@ def stage_load(tool: str, work: Path) -> int:
 
 
 def stage_query(tool: str, work: Path) -> int:
-    from peaceld.query import prepare
+    from peaceld.namespaces import all_prefixes
+    from peaceld.query import prologue
 
     times: dict[str, float] = {}
     if tool == "peaceld":
@@ -120,7 +122,8 @@ def stage_query(tool: str, work: Path) -> int:
         store = ox.Store.read_only(str(work / "store"))
 
         def run(text: str) -> int:
-            return sum(1 for _ in store.query(prepare(text)))  # the union is the default graph
+            # the union is the default graph of the store
+            return sum(1 for _ in store.query(text, prefixes=all_prefixes()))
     else:
         import rdflib
 
@@ -128,7 +131,7 @@ def stage_query(tool: str, work: Path) -> int:
         graph.parse(data_file(work), format="nquads")
 
         def run(text: str) -> int:
-            return sum(1 for _ in graph.query(prepare(text)))
+            return sum(1 for _ in graph.query(prologue() + text))
     rows, errors = {}, {}
     for name, text in QUERIES.items():
         samples = []

@@ -1,27 +1,34 @@
 """peaceld: knowledge about peace operations as linked data.
 
-The Python API (usable from a notebook, no click needed)::
+The Python API (no click needed; see docs/api.md)::
 
     import peaceld
-    result = peaceld.build_project()         # the bundled dataset, into ./dist/
-    report = peaceld.validate(["data.ttl"])   # SHACL report object
+    kg = peaceld.Project()                      # current project, or the bundled dataset
+    kg.build()                                  # -> BuildResult; files in kg.dist
+    kg.query(name="operations-by-lead").table() # (header, rows)
+    kg.validate(["data.ttl"]).conforms          # -> ValidationReport
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from .errors import PeaceldError
+
 __version__ = "0.1.0"
 
-from .errors import PeaceldError  # noqa: E402
+if TYPE_CHECKING:
+    from .api import BuildResult, NamedQuery, Project, QueryResult, ValidationReport
 
-__all__ = ["PeaceldError", "__version__"]
-
-
-
-def build_project(*args, **kwargs):  # noqa: ANN002, ANN003
-    """Build a project (default: the bundled dataset) into dist/; see peaceld.build.build."""
-    from .build import build
-
-    return build(*args, **kwargs)
+_API = ("BuildResult", "NamedQuery", "Project", "QueryResult", "ValidationReport")
+__all__ = ["BuildResult", "NamedQuery", "PeaceldError", "Project", "QueryResult",
+           "ValidationReport", "__version__"]
 
 
-__all__ += ["build_project"]
+def __getattr__(name: str) -> Any:
+    """The API classes, imported on first use (the CLI starts without loading them)."""
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'peaceld' has no attribute {name!r}")

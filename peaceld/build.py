@@ -10,12 +10,10 @@ Outputs (byte-identical for the same input):
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,258 +22,114 @@ import pyoxigraph as ox
 
 from .atomic import write_folder
 from .errors import PeaceldError
-from .mapper import (
-    PARALLEL_MIN_BYTES,
-    Mapper,
-    Mapping,
-    MappingErrors,
-    MapStats,
-    load_mapping,
-    map_csv_parallel,
-)
-from .namespaces import ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH, serialization_prefixes
-from .project import Project, find_project
+from .grounding import GroundingReport, article_dirs, check_files, evidence_quads, fact_subjects
+from .mapper import Mapper, Mapping, open_mapping, run_mapping
+from .namespaces import ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH, curie
+from .project import ProjectFolder, find_project
+from .rdfio import load_ontology, merged_triples, serialize, sorted_unique
 from .records import read_records
+from .validate import ValidationReport, validate_quads
 
-SKOS = PREFIXES["skos"]
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 OUTPUTS = ("peaceld.ttl", "peaceld.trig", "peaceld.nq", "summary.json")
 
 Progress = Callable[[str], None]
 
 
-def parse_rdf_file(path: Path, fmt: ox.RdfFormat | None = None) -> list[ox.Quad]:
-    """Parse one RDF file with Oxigraph; a syntax error names the file, line and column."""
-    fmt = fmt or ox.RdfFormat.from_extension(path.suffix.lstrip("."))
-    if fmt is None:
-        raise PeaceldError(f"unknown RDF format {path.suffix!r}", file=path)
-    try:
-        with path.open("rb") as handle:
-            return list(ox.parse(handle, format=fmt, base_iri=None, without_named_graphs=False))
-    except OSError as exc:
-        raise PeaceldError(f"cannot read: {exc.strerror}", file=path) from None
-    except SyntaxError as exc:
-        raise PeaceldError.syntax(exc, path) from None
-
-
-def load_ontology_quads(files: Iterable[Path]) -> list[ox.Quad]:
-    """Every ontology file's triples, placed in the ontology graph, blank nodes labelled
-    by their content so that two builds write the same bytes."""
-    graph = ox.NamedNode(ONTOLOGY_GRAPH)
-    quads = canonical_blank_nodes([q for path in files for q in parse_rdf_file(path)])
-    return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
-
-
-def canonical_blank_nodes(quads: list[ox.Quad]) -> list[ox.Quad]:
-    """Relabel blank nodes by a hash of what they describe (their outgoing triples, followed
-    through nested blank nodes, and the first triple that points at them).
-
-    Parsers label blank nodes at random; OWL axioms such as ``owl:AllDisjointClasses`` and
-    RDF lists are made of them. Acyclic blank structures, the kind ontologies use, get a
-    stable label; blank nodes that share a description are told apart by their incoming
-    triple.
-    """
-    out_edges: dict[str, list[ox.Quad]] = {}
-    in_edges: dict[str, list[ox.Quad]] = {}
-    for q in quads:
-        if isinstance(q.subject, ox.BlankNode):
-            out_edges.setdefault(q.subject.value, []).append(q)
-        if isinstance(q.object, ox.BlankNode):
-            in_edges.setdefault(q.object.value, []).append(q)
-    if not out_edges and not in_edges:
-        return quads
-    memo: dict[str, str] = {}
-
-    def describe(node: str, seen: frozenset[str]) -> str:
-        if node in memo:
-            return memo[node]
-        if node in seen:
-            return "cycle"
-        parts = []
-        for q in out_edges.get(node, []):
-            obj = (describe(q.object.value, seen | {node}) if isinstance(q.object, ox.BlankNode)
-                   else str(q.object))
-            parts.append(f"{q.predicate} {obj}")
-        memo[node] = hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()
-        return memo[node]
-
-    labels: dict[str, ox.BlankNode] = {}
-    used: set[str] = set()
-    nodes = sorted(set(out_edges) | set(in_edges),
-                   key=lambda n: (describe(n, frozenset()), _incoming(in_edges.get(n, []))))
-    for node in nodes:
-        key = hashlib.sha256((describe(node, frozenset()) + _incoming(in_edges.get(node, [])))
-                             .encode()).hexdigest()[:16]
-        label, n = key, 1
-        while label in used:
-            label, n = f"{key}x{n}", n + 1
-        used.add(label)
-        labels[node] = ox.BlankNode("b" + label)
-
-    def term(t):  # noqa: ANN001, ANN202 - any RDF term
-        return labels[t.value] if isinstance(t, ox.BlankNode) else t
-
-    return [ox.Quad(term(q.subject), q.predicate, term(q.object), q.graph_name) for q in quads]
-
-
-def _incoming(edges: list[ox.Quad]) -> str:
-    named = sorted(f"{q.subject} {q.predicate}" for q in edges
-                   if not isinstance(q.subject, ox.BlankNode))
-    return named[0] if named else ""
-
-
-def register_concepts(mapping: Mapping, ontology: list[ox.Quad]) -> None:
-    """Make the SKOS concepts of the ontology referable by notation and label."""
-    if not mapping.concept_kinds:
-        return
-    store = ox.Store()
-    store.extend(ontology)
-    for kind, scheme in mapping.concept_kinds.items():
-        rows = store.query(
-            f"""SELECT ?c ?n ?l WHERE {{ GRAPH ?g {{ ?c <{SKOS}inScheme> <{scheme}> ;
-                    <{SKOS}notation> ?n .
-                OPTIONAL {{ ?c <{SKOS}prefLabel>|<{SKOS}altLabel> ?l }} }} }}
-                ORDER BY ?c ?l""")
-        for row in rows:
-            aliases = [row["l"].value] if row["l"] is not None else []
-            mapping.registry.add(kind, row["n"].value, row["c"].value, aliases)
-
-
-def map_inputs(mapping: Mapping, files: list[Path], out: io.TextIOBase | Any,
-               with_graphs: bool = True, fmt: str | None = None) -> MapStats:
-    """Map files with one mapping (two passes when entities are declared)."""
-    mapper = Mapper(mapping)
-    workers = os.cpu_count() or 1
-    try:
-        declares = any(r.declares for r in mapping.rules)
-        if declares:
-            for path in files:
-                mapper.declare(read_records(path, fmt))
-        for path in files:
-            big = (workers > 1 and not declares and (fmt or path.suffix.lower()) in ("csv", ".csv")
-                   and path.stat().st_size >= PARALLEL_MIN_BYTES)
-            if big:
-                part = map_csv_parallel(mapping, path, out, with_graphs, workers)
-                mapper.errors += part.errors
-                mapper.stats.records += part.stats.records
-                mapper.stats.quads += part.stats.quads
-                for name, n in part.stats.by_kind.items():
-                    mapper.stats.by_kind[name] = mapper.stats.by_kind.get(name, 0) + n
-            else:
-                mapper.emit(read_records(path, fmt), out, with_graphs)
-    except MappingErrors:
-        raise
-    except PeaceldError as exc:  # an unreadable file stops everything at once
-        mapper.errors.append(exc)
-    mapper.finish()
-    return mapper.stats
-
-
-def open_mapping(path: Path, ontology: list[ox.Quad]) -> Mapping:
-    mapping = load_mapping(path)
-    register_concepts(mapping, ontology)
-    return mapping
-
-
 @dataclass
 class BuildResult:
-    """What a build made: the quads, where it wrote them, and the counts people look at."""
+    """What a build made: the quads, where it wrote them, the counts people look at, the
+    validation report (None when not validated) and warnings worth a look."""
 
-    project: Project
+    project: ProjectFolder
     out_dir: Path
     quads: list[ox.Quad]
     stats: dict[str, Any]
     files: list[Path] = field(default_factory=list)
-    validation: Any = None
-
-
-def _sorted_unique(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
-    unique = {str(q): q for q in quads}
-    return [unique[k] for k in sorted(unique)]
-
-
-def _default_graph(quads: list[ox.Quad]) -> list[ox.Triple]:
-    unique = {}
-    for q in quads:
-        t = q.triple
-        unique.setdefault(str(t), t)
-    return [unique[k] for k in sorted(unique)]
+    validation: ValidationReport | None = None
+    warnings: list[str] = field(default_factory=list)
+    grounding: GroundingReport | None = None  # ``facts check`` (warnings), see peaceld.grounding
 
 
 def compute_stats(quads: list[ox.Quad], triples: list[ox.Triple], facts: int,
                   records: int) -> dict[str, Any]:
+    """The counts of a build written to summary.json and shown by the CLI."""
     typed: dict[str, set[str]] = {}
+    passages: set[str] = set()
+    ontology = ox.NamedNode(ONTOLOGY_GRAPH)
     for q in quads:
         if (q.predicate == RDF_TYPE and isinstance(q.object, ox.NamedNode)
-                and q.graph_name != ox.NamedNode(ONTOLOGY_GRAPH)):
+                and q.graph_name != ontology):
             typed.setdefault(q.object.value, set()).add(str(q.subject))
-    graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
-    passages = sorted(g for g in graphs if "/id/passage/" in g)
-    sources = sorted({q.subject.value for q in quads
-                      if q.predicate == RDF_TYPE and q.object.value == PREFIXES["pld"] + "Article"})
+        if isinstance(q.graph_name, ox.NamedNode) and "/id/passage/" in q.graph_name.value:
+            passages.add(q.graph_name.value)
     return {
         "triples": len(triples),
         "quads": len(quads),
-        "ontology_triples": sum(1 for q in quads if q.graph_name.value == ONTOLOGY_GRAPH),
+        "ontology_triples": sum(1 for q in quads if q.graph_name == ontology),
         "facts": facts,
         "records": records,
-        "sources": len(sources),
+        "sources": len(typed.get(PREFIXES["pld"] + "Article", ())),
+        "passages": len(typed.get(PREFIXES["pld"] + "Passage", ())),
         "passages_cited": len(passages),
-        "entities_per_class": {_curie(c): len(s) for c, s in sorted(typed.items())},
+        "entities_per_class": {curie(c): len(s) for c, s in sorted(typed.items())},
     }
-
-
-def _curie(iri: str) -> str:
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns):
-            return f"{prefix}:{iri[len(ns):]}"
-    return iri
 
 
 def serialize_outputs(quads: list[ox.Quad], triples: list[ox.Triple]) -> dict[str, bytes]:
-    prefixes = serialization_prefixes()
-    return {
-        "peaceld.ttl": ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes),
-        "peaceld.trig": ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=prefixes),
-        "peaceld.nq": ox.serialize(quads, format=ox.RdfFormat.N_QUADS),
-    }
+    """The bytes of the three RDF files of a build."""
+    return {"peaceld.ttl": serialize(triples, "ttl"), "peaceld.trig": serialize(quads, "trig"),
+            "peaceld.nq": serialize(quads, "nq")}
 
 
-def build(project_dir: Path | None = None, out_dir: Path | None = None, validate: bool = True,
-          progress: Progress | None = None) -> BuildResult:
+def default_out_dir(project: ProjectFolder) -> Path:
+    """Where a build goes unless told: the project's ``dist/``; for the bundled dataset used
+    from outside its folder (it may sit in a read-only installation), ``./dist``."""
+    cwd = Path.cwd().resolve()
+    if project.is_bundled and project.root not in (cwd, *cwd.parents):
+        return Path("dist")
+    return project.root / "dist"
+
+
+def build(project: ProjectFolder | Path | None = None, *, out_dir: Path | None = None,
+          validate: bool = True, progress: Progress | None = None) -> BuildResult:
     """Build a project folder (or the bundled dataset) into ``out_dir`` (default ``dist/``).
 
     Nothing is written unless every input maps cleanly (and conforms, when validating).
     """
     say = progress or (lambda _msg: None)
-    project = find_project(project_dir)
-    if out_dir is None:
-        base = project_dir if project_dir is not None else Path.cwd()
-        out_dir = Path(base) / "dist"
+    if not isinstance(project, ProjectFolder):
+        project = find_project(project)
+    out_dir = out_dir if out_dir is not None else default_out_dir(project)
+    warnings: list[str] = []
     say(f"ontology: {len(project.files('ontology'))} file(s)")
-    ontology = load_ontology_quads(project.files("ontology"))
+    ontology = load_ontology(project.files("ontology"))
 
-    mapping = open_mapping(project.facts_mapping(), ontology)
     buffer = io.StringIO()
     fact_files = project.fact_files()
     say(f"facts: mapping {len(fact_files)} file(s)")
-    stats = map_inputs(mapping, fact_files, buffer)
-    records = stats.records
+    mapping = open_mapping(project.facts_mapping(), ontology)
+    stats = run_mapping(mapping, fact_files, buffer)
     fact_records = sum(n for kind, n in _kind_counts(fact_files).items()
                        if kind not in ("article", "article-text", "passage"))
+    if not fact_records:
+        warnings.append(f"no facts in {project.root / 'facts'}: the graph holds the ontology "
+                        "only (see docs/facts.md to add some)")
+    records = stats.records
     for extra in project.extra_inputs():
         say(f"inputs: mapping {len(extra.files)} file(s) with {extra.mapping.name}")
-        stats = map_inputs(open_mapping(extra.mapping, ontology), extra.files, buffer)
+        if not extra.files:
+            warnings.append(f"[[inputs]] with {extra.mapping.name}: no file matches")
+        stats = run_mapping(open_mapping(extra.mapping, ontology), extra.files, buffer)
         records += stats.records
     data = list(ox.parse(buffer.getvalue().encode("utf-8"), format=ox.RdfFormat.N_QUADS))
-    quads = _sorted_unique(ontology + data)
-    triples = _default_graph(quads)
+    grounding, evidence = _check_grounding(project, mapping, fact_files, say)
+    quads = sorted_unique(ontology + data + evidence)
+    triples = merged_triples(quads)
 
     report = None
     if validate and project.files("shapes"):
         say(f"validate: {len(project.files('shapes'))} shape file(s)")
-        from .validate import validate_quads
-
         report = validate_quads(quads, project.files("shapes"))
         if not report.conforms:
             raise PeaceldError("the knowledge graph does not conform to the shapes:\n"
@@ -287,7 +141,18 @@ def build(project_dir: Path | None = None, out_dir: Path | None = None, validate
     outputs["summary.json"] = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode()
     written = write_folder(out_dir, {name: outputs[name] for name in OUTPUTS})
     say(f"wrote {len(written)} files to {out_dir}")
-    return BuildResult(project, out_dir, quads, summary, written, report)
+    return BuildResult(project, out_dir, quads, summary, written, report, warnings, grounding)
+
+
+def _check_grounding(project: ProjectFolder, mapping: Mapping, fact_files: list[Path],
+                     say: Progress) -> tuple[GroundingReport, list[ox.Quad]]:
+    """Run ``facts check`` (its findings are warnings) and publish the evidence spans."""
+    report = check_files(fact_files, article_dirs(project.root))
+    say(f"facts check: {report.summary()}")
+    mapper = Mapper(mapping)
+    for path in fact_files:
+        mapper.declare(read_records(path))
+    return report, list(evidence_quads(report, fact_subjects(mapper, fact_files)))
 
 
 def _kind_counts(files: list[Path]) -> Counter[str]:
@@ -298,12 +163,4 @@ def _kind_counts(files: list[Path]) -> Counter[str]:
     return counts
 
 
-def map_files(mapping_path: Path, inputs: list[Path], out: Any, ontology_files: list[Path],
-              with_graphs: bool = True, fmt: str | None = None) -> MapStats:
-    """Map any facts or CSV files with a mapping file; concepts come from the ontology."""
-    ontology = load_ontology_quads(ontology_files)
-    mapping = open_mapping(mapping_path, ontology)
-    return map_inputs(mapping, inputs, out, with_graphs, fmt)
-
-
-__all__ = ["OUTPUTS", "SOURCES_GRAPH", "BuildResult", "build", "map_files", "parse_rdf_file"]
+__all__ = ["OUTPUTS", "SOURCES_GRAPH", "BuildResult", "build"]

@@ -4,8 +4,10 @@ Formats are small plugins behind one interface (``FORMATS``): each knows its fil
 whether it keeps named graphs, and how to write sorted quads. Parts of the graph:
 
 * ``ontology``: the ontology graph;
-* ``data``: the facts as plain triples (the union of the passage graphs);
-* ``provenance``: the sources graph and every passage graph, as quads;
+* ``data``: the claims as plain triples: every graph but the ontology and the sources (the
+  passage graphs, reference data, curators' identifications, mapped tables);
+* ``provenance``: the claims with the graph that says where each comes from, and the sources
+  graph describing articles and passages: every named graph but the ontology, as quads;
 * ``all``: everything, as quads (or as one merged graph in triple-only formats).
 
 Output is sorted, uses fixed prefixes and content-derived blank node labels, so the same
@@ -15,26 +17,26 @@ every export written to a file.
 
 from __future__ import annotations
 
-import functools
 import gzip
+import io
 import json
-import multiprocessing
-import os
 import re
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+import secrets
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyoxigraph as ox
 
 from .atomic import atomic_open, write_atomic
 from .errors import PeaceldError
 from .namespaces import ID, ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH, serialization_prefixes
+from .rdfio import FORMATS as RDF_FORMATS
+from .rdfio import load_dataset, merged_triples, sorted_unique
 
-PARTS = ("ontology", "data", "provenance", "all")
+GRAPH_PARTS = ("ontology", "data", "provenance", "all")
 CONTEXT_FILE = Path(__file__).resolve().parent / "context.jsonld"
 CONTEXT_URL = "https://w3id.org/peaceld/context.jsonld"
 RDF_TYPE = PREFIXES["rdf"] + "type"
@@ -68,8 +70,10 @@ def _jsonld_writer(items: list, prefix_map: dict[str, str]) -> bytes:
             item.graph_name, ox.NamedNode) else "@default"
         node = graphs.setdefault(graph, {}).setdefault(_node_id(item.subject), {})
         p = item.predicate.value
-        if p == RDF_TYPE:
+        if p == RDF_TYPE and isinstance(item.object, ox.NamedNode):
             node.setdefault("@type", []).append(_compact(item.object.value, reverse, context))
+        elif p == RDF_TYPE:  # a blank node or literal as type: @type cannot hold it
+            node.setdefault(RDF_TYPE, []).append(_value(item.object, reverse, context))
         else:
             key = reverse.get(p) or _compact(p, reverse, context)
             node.setdefault(key, []).append(_value(item.object, reverse, context))
@@ -152,22 +156,26 @@ FORMATS: dict[str, Format] = {
 }
 
 
+def in_part(graph: str, part: str) -> bool:
+    """Whether the statements of ``graph`` (an IRI, "" for the default graph) belong to
+    ``part`` (see the module docstring): the one definition every export path uses."""
+    if part == "all":
+        return True
+    if part == "ontology":
+        return graph == ONTOLOGY_GRAPH
+    if part == "data":
+        return graph not in (ONTOLOGY_GRAPH, SOURCES_GRAPH)
+    return graph not in (ONTOLOGY_GRAPH, "")
+
+
+def _graph_of(quad: ox.Quad) -> str:
+    return quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
+
+
 def select(quads: list[ox.Quad], part: str) -> list[ox.Quad]:
     """The quads of one part of the graph (see the module docstring)."""
-    if part not in PARTS:
-        raise PeaceldError(f"unknown graph part {part!r} (one of {', '.join(PARTS)})")
-    if part == "all":
-        return quads
-    names = [q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
-             for q in quads]
-    if part == "ontology":
-        return [q for q, g in zip(quads, names, strict=True) if g == ONTOLOGY_GRAPH]
-    passage = ID + "passage/"
-    if part == "provenance":
-        return [q for q, g in zip(quads, names, strict=True)
-                if g == SOURCES_GRAPH or g.startswith(passage)]
-    # data: the passage graphs, and triples in the default graph (e.g. a mapped table)
-    return [q for q, g in zip(quads, names, strict=True) if g == "" or g.startswith(passage)]
+    _check("nq", part)
+    return quads if part == "all" else [q for q in quads if in_part(_graph_of(q), part)]
 
 
 def serialize(quads: list[ox.Quad], fmt: str, part: str = "all") -> bytes:
@@ -178,313 +186,167 @@ def serialize(quads: list[ox.Quad], fmt: str, part: str = "all") -> bytes:
     items = select(quads, part)
     keep_graphs = chosen.quads and part in ("provenance", "all")
     if keep_graphs:
-        unique = {str(q): q for q in items}
-        ordered: list = [unique[k] for k in sorted(unique)]
+        ordered: list = sorted_unique(items)
     else:
-        triples = {}
-        for q in items:
-            triples.setdefault(str(q.triple), q.triple)
-        ordered = [triples[k] for k in sorted(triples)]
+        ordered = merged_triples(items)
         if chosen.quads:  # a quad format asked for a triple part: the default graph
             ordered = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
                        for t in ordered]
     return chosen.write(ordered, serialization_prefixes())
 
 
-OX_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
-              "nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG,
-              "xml": ox.RdfFormat.RDF_XML}
-
-
 def serialize_dump(dump: Path, fmt: str, part: str = "all") -> bytes:
     """Serialize one part of a built N-Quads dump without Python objects in between.
 
-    The dump is bulk-loaded into an in-memory Oxigraph store and written by Oxigraph itself,
-    so a million triples take seconds. The order is Oxigraph's index order: stable for the
-    same data (a new triple does not move the others), but not alphabetical.
+    N-Triples and Turtle of a sorted dump are streamed by Oxigraph (``write_stream``); the
+    other formats bulk-load the dump into an in-memory Oxigraph store, which writes them in
+    its index order: stable for the same data, but not alphabetical. JSON-LD, and any dump
+    that is not sorted, take the in-memory path of ``serialize``.
     """
-    if fmt not in FORMATS:
-        raise PeaceldError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
-    if part not in PARTS:
-        raise PeaceldError(f"unknown graph part {part!r} (one of {', '.join(PARTS)})")
-    raw = dump.read_bytes()
+    _check(fmt, part)
     if fmt in ("nt", "ttl"):
-        lines = canonical_triples(raw, part)
-        if lines is not None:
-            if fmt == "nt":
-                return b" .\n".join(lines) + b" .\n" if lines else b""
-            return turtle_from_triples(lines)
+        buffer = io.BytesIO()
+        try:
+            write_stream(dump, fmt, part, buffer)
+        except NotStreamable:
+            return serialize(load_dataset(dump), fmt, part)
+        return buffer.getvalue()
+    raw = dump.read_bytes()
     blank = b"_:" in raw
     if fmt == "jsonld" or (blank and fmt == "xml"):
         return serialize(load_dataset(dump), fmt, part)
+    skolem = _skolem_prefix(raw) if blank else b""
     if blank:  # the bulk loader relabels blank nodes at random: keep ours as skolem IRIs
-        raw = _BLANK.sub(rb"\1<" + SKOLEM + rb"\2>", raw)
+        raw = _skolemize(raw, skolem)
     store = ox.Store()
     try:
         store.bulk_load(raw, format=ox.RdfFormat.N_QUADS)
     except SyntaxError as exc:
         raise PeaceldError.syntax(exc, dump) from None
     out = _dump_part(store, fmt, part)
-    return _SKOLEMIZED.sub(rb"_:\1", out) if blank else out
+    if not blank:
+        return out
+    return re.sub(rb"<" + re.escape(skolem) + rb"([A-Za-z0-9_.-]+)>", rb"_:\1", out)
 
 
-_TERM = rb'(?:<[^>\n]*>|_:[A-Za-z0-9_.-]+|"(?:[^"\\\n]|\\.)*"(?:\^\^<[^>\n]*>|@[A-Za-z0-9-]+)?)'
-_QUAD = re.compile(
-    rb"^((?:<[^>\n]*>|_:[A-Za-z0-9_.-]+) <[^>\n]*> " + _TERM + rb")(?: (<[^>\n]*>))? \.\n",
-    re.MULTILINE)
+def _check(fmt: str, part: str) -> None:
+    if fmt not in FORMATS:
+        raise PeaceldError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    if part not in GRAPH_PARTS:
+        raise PeaceldError(f"unknown graph part {part!r} (one of {', '.join(GRAPH_PARTS)})")
 
 
-def _keeps(part: str) -> Callable[[bytes], bool]:
-    """Whether a statement of graph ``g`` (bytes, b"" for the default graph) is in ``part``."""
-    passage = b"<" + (ID + "passage/").encode()
-    if part == "all":
-        return lambda g: True
-    if part == "ontology":
-        wanted = b"<" + ONTOLOGY_GRAPH.encode() + b">"
-        return lambda g: g == wanted
-    if part == "data":
-        return lambda g: not g or g.startswith(passage)
-    sources = b"<" + SOURCES_GRAPH.encode() + b">"
-    return lambda g: g == sources or g.startswith(passage)
+#: A literal (left as it is) or a blank node label in subject or object position.
+_LITERAL_OR_BLANK = re.compile(
+    rb'"(?:[^"\\\n]|\\.)*"|(?<![^ \t\n])_:([A-Za-z0-9_.-]*[A-Za-z0-9_-])')
 
 
-def canonical_triples(raw: bytes, part: str) -> list[bytes] | None:
-    """Unique triples (N-Triples without " .") of one part of a canonical N-Quads dump.
+def _skolem_prefix(raw: bytes) -> bytes:
+    """An IRI prefix for blank nodes that occurs nowhere in ``raw``, so that turning the
+    skolem IRIs back into blank nodes cannot touch anything else."""
+    while True:
+        prefix = b"urn:peaceld:blank:" + secrets.token_hex(8).encode() + b":"
+        if prefix not in raw:
+            return prefix
 
-    Works on the bytes with one C-level regex: the dumps peaceld writes have one statement
-    per line with single spaces. A file that does not match line for line gets None, and
-    the caller takes the general path.
-    """
-    found = _QUAD.findall(raw)
-    if len(found) != raw.count(b"\n"):
-        return None
-    keep = _keeps(part)
-    # the dump's own order (sorted for a build), duplicates across graphs dropped
-    return list(dict.fromkeys(t for t, g in found if keep(g)))
+
+def _skolemize(raw: bytes, prefix: bytes) -> bytes:
+    """Blank nodes of an N-Quads text as IRIs under ``prefix``; literals untouched."""
+    return _LITERAL_OR_BLANK.sub(
+        lambda m: m.group(0) if m.group(1) is None else b"<" + prefix + m.group(1) + b">", raw)
 
 
 class NotStreamable(Exception):
-    """The dump is not sorted with one statement per line: take the in-memory path."""
+    """The dump is not sorted: repeats cannot be dropped on the way (take the in-memory path)."""
 
 
-def _blocks(dump: Path, part: str, chunk: int) -> Iterator[tuple[bytes, bytes, bytes | None]]:
-    """Blocks of whole lines of a dump, each with what precedes it: its previous line, and
-    the last triple of ``part`` before it (None at the start)."""
-    keep = _keeps(part)
-    last_line, last = b"", None
-    with dump.open("rb") as handle:
-        rest = b""
-        while True:
-            block = handle.read(chunk)
-            data = rest + block
-            if block:
-                cut = data.rfind(b"\n") + 1
-                data, rest = data[:cut], data[cut:]
-            elif data and not data.endswith(b"\n"):
-                data += b"\n"
-            if data:
-                yield data, last_line, last
-                end = len(data) - 1
-                last_line = data[data.rfind(b"\n", 0, end) + 1:end]
-                while end > 0:  # the last line of the part, looking back from the end
-                    start = data.rfind(b"\n", 0, end) + 1
-                    found = _QUAD.match(data, start)
-                    if found is None or keep(found.group(2) or b""):
-                        last = found.group(1) if found else last
-                        break
-                    end = start - 1
-            if not block:
-                return
+class _SortedLines(io.RawIOBase):
+    """A dump read as it is, checking on the way that its lines are in sorted order."""
+
+    def __init__(self, path: Path) -> None:
+        self.handle = path.open("rb")
+        self.path = path
+        self.last = b""
+        self.rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.handle.read(len(buffer))
+        if data:
+            lines = (self.rest + data).split(b"\n")
+            self.rest = lines.pop()
+            if lines:
+                if lines[0] < self.last or lines != sorted(lines):
+                    raise NotStreamable(f"{self.path}: not sorted")
+                self.last = lines[-1]
+        elif self.rest:  # a last statement without a final newline
+            if self.rest < self.last:
+                raise NotStreamable(f"{self.path}: not sorted")
+            self.rest = b""
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.handle.close()
+        super().close()
 
 
-def _block_triples(data: bytes, part: str, last_line: bytes, last: bytes | None,
-                   source: Path) -> list[bytes]:
-    """The unique triples of ``part`` in one block of a sorted canonical dump.
+def write_stream(dump: Path, fmt: str, part: str, sink: IO[bytes]) -> dict[str, Any]:
+    """Write one part of a sorted build dump to ``sink`` as N-Triples or Turtle, parsed and
+    written by Oxigraph as a stream: memory stays flat whatever the size. Repeats across
+    graphs are dropped by looking one triple back. Returns the part's ``void_counts``;
+    raises ``NotStreamable`` when the dump is not sorted."""
+    rdf_type = ox.NamedNode(RDF_TYPE)
+    classes: Counter[str] = Counter()
+    properties: Counter[str] = Counter()
+    totals = [0, 0]  # triples, entities
 
-    In a sorted dump the statements of one triple in several graphs are adjacent, so repeats
-    are dropped by looking back one triple (``last``, carried over from the block before).
-    Raises ``NotStreamable`` if a line is out of order or not canonical.
-    """
-    lines = data.split(b"\n")
-    lines.pop()
-    if lines[0] < last_line or lines != sorted(lines):
-        raise NotStreamable(f"{source}: not sorted")
-    found = _QUAD.findall(data)
-    if len(found) != len(lines):
-        raise NotStreamable(f"{source}: not one canonical statement per line")
-    keep = _keeps(part)
-    batch = []
-    for t, g in found:
-        if t != last and keep(g):
-            batch.append(t)
-            last = t
-    return batch
-
-
-@dataclass
-class TripleCounts:
-    """What a VoID description says of a set of unique triples sorted by subject."""
-
-    triples: int = 0
-    entities: int = 0
-    classes: Counter[bytes] = field(default_factory=Counter)
-    properties: Counter[bytes] = field(default_factory=Counter)
-    _subject: bytes = b""
-
-    def count(self, lines: list[bytes]) -> None:
-        """Count triples in N-Triples form (without the final " .") that follow."""
-        classes, properties = self.classes, self.properties
-        for line in lines:
-            s_, p_, o_ = line.split(b" ", 2)
-            if s_ != self._subject:
-                self.entities += 1
-                self._subject = s_
-            properties[p_] += 1
-            if p_ == RDF_TYPE_NT and o_[0] == 60:
-                classes[o_] += 1
-        self.triples += len(lines)
-
-    def add(self, other: TripleCounts) -> None:
-        """Add the counts of the triples that follow (their first subject is not new)."""
-        self.triples += other.triples
-        self.entities += other.entities
-        self.classes.update(other.classes)
-        self.properties.update(other.properties)
-
-    def as_void(self) -> dict[str, Any]:
-        def name(term: bytes) -> str:
-            return term[1:-1].decode("utf-8")
-        return {"triples": self.triples, "entities": self.entities,
-                "classes": {name(c): n for c, n in self.classes.items()},
-                "properties": {name(p): n for p, n in self.properties.items()}}
-
-
-_SAFE_LOCAL = re.compile(rb"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
-RDF_TYPE_NT = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-
-
-def turtle_from_triples(lines: list[bytes]) -> bytes:
-    """Turtle from triples in N-Triples form: prefixes, and a subject's consecutive triples
-    grouped (a build's dump is sorted, so each subject is written once)."""
-    return (_turtle_header() + _turtle_body().write(lines, None)
-            + (TURTLE_END if lines else b""))
-
-
-def _turtle_header() -> bytes:
-    return b"".join(b"@prefix " + n.encode() + b": <" + ns.encode() + b"> .\n"
-                    for n, ns in sorted(serialization_prefixes().items()))
-
-
-class _TurtleBody:
-    """Turtle statements from triples in N-Triples form (without the final " ."), a subject's
-    consecutive triples grouped; it carries on from the triple before the first one given.
-    Each statement is closed by the next one, the last by ``TURTLE_END``."""
-
-    def __init__(self) -> None:
-        names = serialization_prefixes()
-        self.encoded = [(n.encode(), ns.encode())
-                        for n, ns in sorted(names.items(), key=lambda kv: -len(kv[1]))]
-        self.cache: dict[bytes, bytes] = {RDF_TYPE_NT: b"a"}
-
-    def iri(self, t: bytes) -> bytes:
-        inner = t[1:-1]
-        for name, ns in self.encoded:
-            if inner.startswith(ns) and _SAFE_LOCAL.match(inner[len(ns):]):
-                return name + b":" + inner[len(ns):]
-        return t
-
-    def obj(self, t: bytes) -> bytes:
-        if t[0] == 60:  # '<'
-            return self.iri(t)
-        if t[-1] == 62:  # a typed literal: compact its datatype
-            value, _, datatype = t.rpartition(b"^^")
-            hit = self.cache.get(datatype)
-            if hit is None:
-                hit = self.cache[datatype] = self.iri(datatype)
-            return value + b"^^" + hit
-        return t
-
-    def write(self, lines: list[bytes], before: bytes | None) -> bytes:
-        cache, iri = self.cache, self.iri
-        get = cache.get
-        out: list[bytes] = []
-        append = out.append
-        subject, predicate = before.split(b" ", 2)[:2] if before else (None, None)
-        for line in lines:
-            s_, p_, o_ = line.split(b" ", 2)
-            o_short = get(o_)
-            if o_short is None:
-                o_short = self.obj(o_)
-                if o_[0] == 60 and len(cache) < 1_000_000:
-                    cache[o_] = o_short
-            if s_ == subject:
-                if p_ == predicate:
-                    append(b" ,\n\t\t" + o_short)
-                    continue
-                p_short = get(p_)
-                if p_short is None:
-                    p_short = cache[p_] = iri(p_)
-                append(b" ;\n\t" + p_short + b" " + o_short)
-                predicate = p_
+    def triples(reader: _SortedLines) -> Iterator[ox.Triple]:
+        last = subject = None
+        for quad in ox.parse(reader, format=ox.RdfFormat.N_QUADS):
+            if not in_part(_graph_of(quad), part):
                 continue
-            if subject is not None:
-                append(b" .\n")
-            s_short = get(s_)
-            if s_short is None:
-                s_short = iri(s_) if s_[0] == 60 else s_
-                if len(cache) < 1_000_000:
-                    cache[s_] = s_short
-            p_short = get(p_)
-            if p_short is None:
-                p_short = cache[p_] = iri(p_)
-            append(b"\n" + s_short + b" " + p_short + b" " + o_short)
-            subject, predicate = s_, p_
-        return b"".join(out)
+            triple = quad.triple
+            if triple == last:
+                continue
+            last = triple
+            totals[0] += 1
+            if triple.subject != subject:
+                subject = triple.subject
+                totals[1] += 1
+            properties[triple.predicate.value] += 1
+            if triple.predicate == rdf_type and isinstance(triple.object, ox.NamedNode):
+                classes[triple.object.value] += 1
+            yield triple
 
-
-TURTLE_END = b" .\n"
-
-
-@functools.cache
-def _turtle_body() -> _TurtleBody:
-    """One writer per process, so its cache of prefixed names serves every block."""
-    return _TurtleBody()
-
-
-SKOLEM = b"urn:peaceld:blank:"
-_BLANK = re.compile(rb"(^|[ \t])_:([A-Za-z0-9]+)(?=[ \t])", re.MULTILINE)
-_SKOLEMIZED = re.compile(rb"<" + re.escape(SKOLEM) + rb"([A-Za-z0-9]+)>")
+    with _SortedLines(dump) as reader:
+        try:
+            ox.serialize(triples(reader), sink, format=RDF_FORMATS[fmt],
+                         prefixes=serialization_prefixes() if fmt == "ttl" else None)
+        except SyntaxError as exc:
+            raise PeaceldError.syntax(exc, dump) from None
+    return {"triples": totals[0], "entities": totals[1], "classes": dict(classes),
+            "properties": dict(properties)}
 
 
 def _dump_part(store: ox.Store, fmt: str, part: str) -> bytes:
+    """One part of the store's dataset written by Oxigraph (the store is changed)."""
     prefixes = serialization_prefixes()
-    keep_graphs = FORMATS[fmt].quads and part in ("provenance", "all")
-    if keep_graphs:
-        if part == "provenance":
-            store.remove_graph(ox.NamedNode(ONTOLOGY_GRAPH))
-            store.clear_graph(ox.DefaultGraph())
-        return store.dump(format=OX_FORMATS[fmt], prefixes=prefixes)
-    graph_filter = {
-        "all": "",
-        "ontology": f"FILTER (?g = <{ONTOLOGY_GRAPH}>)",
-        "data": f'FILTER (STRSTARTS(STR(?g), "{ID}passage/"))',
-        "provenance": f'FILTER (?g = <{SOURCES_GRAPH}> || STRSTARTS(STR(?g), "{ID}passage/"))',
-    }[part]
-    if part in ("ontology", "provenance"):
+    for graph in list(store.named_graphs()):
+        if not isinstance(graph, ox.NamedNode) or not in_part(graph.value, part):
+            store.remove_graph(graph)
+    if not in_part("", part):
         store.clear_graph(ox.DefaultGraph())
-    store.update(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {graph_filter} }}")
+    if FORMATS[fmt].quads and part in ("provenance", "all"):
+        return store.dump(format=RDF_FORMATS[fmt], prefixes=prefixes)
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
     for graph in list(store.named_graphs()):
         store.remove_graph(graph)
     if FORMATS[fmt].quads:
-        return store.dump(format=OX_FORMATS[fmt], prefixes=prefixes)
-    return store.dump(format=OX_FORMATS[fmt], from_graph=ox.DefaultGraph(), prefixes=prefixes)
-
-
-def load_dataset(path: Path) -> list[ox.Quad]:
-    """Read a built dataset (N-Quads or TriG) back as quads."""
-    from .build import parse_rdf_file
-
-    return parse_rdf_file(path)
+        return store.dump(format=RDF_FORMATS[fmt], prefixes=prefixes)
+    return store.dump(format=RDF_FORMATS[fmt], from_graph=ox.DefaultGraph(), prefixes=prefixes)
 
 
 def void_counts(quads: list[ox.Quad]) -> dict[str, Any]:
@@ -564,83 +426,32 @@ def _local(iri: str) -> str:
     return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-def _export_block(job: tuple[bytes, bytes, bytes | None, str, str, Path]
-                  ) -> tuple[bytes, TripleCounts]:
-    """N-Triples or Turtle of one block of a dump, and its VoID counts (in any process)."""
-    data, last_line, last, part, fmt, source = job
-    batch = _block_triples(data, part, last_line, last, source)
-    counts = TripleCounts(_subject=last.split(b" ", 1)[0] if last else b"")
-    counts.count(batch)
-    if not batch:
-        return b"", counts
-    if fmt == "nt":
-        return b" .\n".join(batch) + b" .\n", counts
-    return _turtle_body().write(batch, last), counts
-
-
-def _in_order(fn: Callable[[Any], Any], jobs: Iterable[Any], workers: int) -> Iterator[Any]:
-    """``map(fn, jobs)`` on ``workers`` processes, in order, a few jobs ahead at most."""
-    if workers <= 1:
-        yield from map(fn, jobs)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ProcessPoolExecutor(workers, mp_context=context)
-    pending: deque = deque()
-    try:
-        for job in jobs:
-            pending.append(pool.submit(fn, job))
-            if len(pending) > 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        pool.shutdown(cancel_futures=True)
-
-
-#: Dumps above this size are exported on every core, in blocks of ``BLOCK`` bytes.
-PARALLEL_FROM = 64 << 20
-BLOCK = 8 << 20
-
-
-def stream_export(dump: Path, fmt: str, part: str, out: Path, compress: bool = False,
-                  workers: int | None = None) -> dict[str, Any]:
-    """Write one part of a sorted build dump to ``out`` as N-Triples or Turtle, a block at a
-    time (memory stays flat whatever the size; big dumps use every core); returns its
-    ``void_counts``. Raises ``NotStreamable`` (and writes nothing) when the dump is not
-    sorted and canonical."""
-    if workers is None:
-        workers = (os.cpu_count() or 1) if dump.stat().st_size > PARALLEL_FROM else 1
-    jobs = ((data, last_line, last, part, fmt, dump)
-            for data, last_line, last in _blocks(dump, part, BLOCK))
-    counts = TripleCounts()
+def stream_export(dump: Path, fmt: str, part: str, out: Path,
+                  compress: bool = False) -> dict[str, Any]:
+    """``write_stream`` into a file (atomically, gzip-compressed if asked)."""
     with atomic_open(out, "wb", encoding=None) as handle:
-        sink = (gzip.GzipFile(filename="", fileobj=handle, mode="wb", mtime=0) if compress
-                else handle)
-        if fmt == "ttl":
-            sink.write(_turtle_header())
-        for piece, block_counts in _in_order(_export_block, jobs, min(workers, 8)):
-            sink.write(piece)
-            counts.add(block_counts)
-        if fmt == "ttl" and counts.triples:
-            sink.write(TURTLE_END)
-        if compress:
-            sink.close()
-    return counts.as_void()
+        if not compress:
+            return write_stream(dump, fmt, part, handle)
+        with gzip.GzipFile(filename="", fileobj=handle, mode="wb", mtime=0) as sink:
+            return write_stream(dump, fmt, part, sink)
+
+
+def void_file(out: Path) -> Path:
+    """Where the VoID/DCAT description of an export goes: ``kg.nt`` -> ``kg.nt.void.ttl``
+    (one per export file, so two exports in one folder keep their own)."""
+    return out.with_name(out.name + ".void.ttl")
 
 
 def export(quads: list[ox.Quad] | Path, fmt: str, part: str, out: Path | None,
            compress: bool = False, meta: dict[str, Any] | None = None) -> bytes | list[Path]:
     """Export to a file (atomically, with a VoID/DCAT description beside it) or return bytes.
 
-    ``quads`` is a list (written sorted) or the path of a built N-Quads dump (written from
-    its bytes, or by Oxigraph directly, for speed; N-Triples and Turtle files of a sorted
-    dump are streamed).
+    ``quads`` is a list (written sorted) or the path of a built N-Quads dump (N-Triples and
+    Turtle of a sorted dump are streamed by Oxigraph, the other formats written by an
+    Oxigraph store).
     """
-    if part not in PARTS:
-        raise PeaceldError(f"unknown graph part {part!r} (one of {', '.join(PARTS)})")
+    _check(fmt, part)
     dump = quads if isinstance(quads, Path) else None
-    description = out.with_name(out.name.split(".")[0] + ".void.ttl") if out else None
     dumps = {out.name: FORMATS[fmt].media_type} if out else {}
     if dump and out and fmt in ("nt", "ttl"):
         try:
@@ -648,8 +459,8 @@ def export(quads: list[ox.Quad] | Path, fmt: str, part: str, out: Path | None,
         except NotStreamable:
             pass
         else:
-            write_atomic(description, describe(counts, meta or {}, dumps))
-            return [out, description]
+            write_atomic(void_file(out), describe(counts, meta or {}, dumps))
+            return [out, void_file(out)]
     data = serialize_dump(dump, fmt, part) if dump else serialize(quads, fmt, part)
     if compress:
         data = gzip.compress(data, mtime=0)  # mtime 0: the same bytes every time
@@ -657,5 +468,5 @@ def export(quads: list[ox.Quad] | Path, fmt: str, part: str, out: Path | None,
         return data
     write_atomic(out, data)
     source = load_dataset(dump) if dump else quads
-    write_atomic(description, describe(select(source, part), meta or {}, dumps))
-    return [out, description]
+    write_atomic(void_file(out), describe(select(source, part), meta or {}, dumps))
+    return [out, void_file(out)]

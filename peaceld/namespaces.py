@@ -30,6 +30,7 @@ PREFIXES: dict[str, str] = {
     "dcat": "http://www.w3.org/ns/dcat#",
     "vann": "http://purl.org/vocab/vann/",
     "foaf": "http://xmlns.com/foaf/0.1/",
+    "oa": "http://www.w3.org/ns/oa#",
 }
 
 
@@ -45,6 +46,27 @@ def serialization_prefixes() -> dict[str, str]:
     out = {k: v for k, v in PREFIXES.items() if k not in ("pldid", "sh", "void", "dcat")}
     out.update({kind: f"{ID}{kind}/" for kind in INSTANCE_KINDS})
     return out
+
+
+def all_prefixes() -> dict[str, str]:
+    """Every prefix peaceld knows: the vocabularies and one per instance kind. Queries get
+    them predeclared, so a name copied from a table (``operation:unmil``) works in a query."""
+    return {**PREFIXES, **{kind: f"{ID}{kind}/" for kind in INSTANCE_KINDS}}
+
+
+def curie(iri: str, prefixes: dict[str, str] | None = None) -> str:
+    """The shortest prefixed name of ``iri`` (longest matching namespace), else the IRI.
+
+    Accepts an IRI in N-Triples form (``<...>``) too; the local part is kept as it is, so
+    the result is for people to read (a local part with ``/`` is not valid SPARQL)."""
+    bracketed = iri.startswith("<") and iri.endswith(">")
+    plain = iri[1:-1] if bracketed else iri
+    table = prefixes if prefixes is not None else all_prefixes()
+    best = max((p for p, ns in table.items() if plain.startswith(ns) and plain != ns),
+               key=lambda p: len(table[p]), default=None)
+    if best is None:
+        return iri
+    return f"{best}:{plain[len(table[best]):]}"
 
 
 def expand(curie: str, prefixes: dict[str, str] | None = None) -> str | None:

@@ -9,8 +9,8 @@ our concepts), never at the W3C vocabularies we align with.
 from __future__ import annotations
 
 import difflib
+import html
 import json
-import re
 import shutil
 import tempfile
 from collections import Counter
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .build import parse_rdf_file
 from .errors import PeaceldError
-from .namespaces import CONCEPT, ONTOLOGY, PLD, PREFIXES
+from .namespaces import CONCEPT, ONTOLOGY, PLD, PREFIXES, curie
+from .rdfio import parse_file
 
 RDF, RDFS, OWL, SKOS = (PREFIXES[p] for p in ("rdf", "rdfs", "owl", "skos"))
 DCT, VANN = PREFIXES["dcterms"], PREFIXES["vann"]
@@ -43,7 +43,7 @@ HEADER = [  # (predicate, level, what)
 
 
 @dataclass(frozen=True)
-class Finding:
+class Issue:
     level: str  # error | warn | info
     code: str
     term: str
@@ -59,11 +59,11 @@ class OntologyReport:
     """What the check found: reasoner verdict, quality findings, counts."""
 
     path: str
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Issue] = field(default_factory=list)
     reasoner: str = "not run"  # consistent | inconsistent | skipped: ... | not run
     counts: dict[str, int] = field(default_factory=dict)
 
-    def at_or_above(self, level: str) -> list[Finding]:
+    def at_or_above(self, level: str) -> list[Issue]:
         return [f for f in self.findings if LEVELS[f.level] >= LEVELS[level]]
 
     def summary(self) -> str:
@@ -79,17 +79,6 @@ class OntologyReport:
 
 def _ours(iri: str) -> bool:
     return iri.startswith(PLD) or iri.startswith(CONCEPT)
-
-
-def _short(iri: str) -> str:
-    if iri.startswith(PLD):
-        return "pld:" + iri[len(PLD):]
-    if iri.startswith(CONCEPT):
-        return "pldc:" + iri[len(CONCEPT):]
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns):
-            return f"{prefix}:{iri[len(ns):]}"
-    return f"<{iri}>"
 
 
 class _Graph:
@@ -109,10 +98,10 @@ class _Graph:
         return {o.value for o in self.objects(s, RDF + "type")}
 
 
-def quality_findings(quads: list[ox.Quad]) -> tuple[list[Finding], dict[str, int]]:
+def quality_findings(quads: list[ox.Quad]) -> tuple[list[Issue], dict[str, int]]:
     """Quality report on our own terms: labels, definitions, declarations, hierarchy, header."""
     g = _Graph(quads)
-    findings: list[Finding] = []
+    findings: list[Issue] = []
     declared = {s.value for s, p, o in g.triples
                 if p == RDF + "type" and isinstance(s, ox.NamedNode) and o.value in DECLARING_TYPES}
     classes = sorted(s for s in declared if _ours(s) and OWL + "Class" in g.types(s))
@@ -124,31 +113,31 @@ def quality_findings(quads: list[ox.Quad]) -> tuple[list[Finding], dict[str, int
     # header
     onto = [s.value for s, p, o in g.triples if p == RDF + "type" and o.value == OWL + "Ontology"]
     if not onto:
-        findings.append(Finding("error", "header", ONTOLOGY, "no owl:Ontology header"))
+        findings.append(Issue("error", "header", ONTOLOGY, "no owl:Ontology header"))
     for iri in onto:
         for pred, level, what in HEADER:
             if not g.objects(iri, pred):
-                findings.append(Finding(level, "header", _short(iri), f"the header lacks {what}"))
+                findings.append(Issue(level, "header", curie(iri), f"the header lacks {what}"))
         for version in g.objects(iri, OWL + "versionIRI"):
             if version.value == iri:
-                findings.append(Finding("error", "header", _short(iri),
+                findings.append(Issue("error", "header", curie(iri),
                                         "the version IRI equals the ontology IRI"))
 
     # labels and definitions
     for term in classes + props + schemes:
         if not g.objects(term, RDFS + "label"):
-            findings.append(Finding("error", "no-label", _short(term), "no rdfs:label"))
+            findings.append(Issue("error", "no-label", curie(term), "no rdfs:label"))
         if not g.objects(term, SKOS + "definition"):
-            findings.append(Finding("error", "no-definition", _short(term), "no skos:definition"))
+            findings.append(Issue("error", "no-definition", curie(term), "no skos:definition"))
     labels: dict[str, list[str]] = {}
     for term in classes + props:
         for label in g.objects(term, RDFS + "label"):
             labels.setdefault(label.value.casefold(), []).append(term)
     for label, terms in sorted(labels.items()):
         if len(terms) > 1:
-            findings.append(Finding("warn", "duplicate-label", _short(terms[0]),
+            findings.append(Issue("warn", "duplicate-label", curie(terms[0]),
                                     f"label {label!r} is also used by "
-                                    + ", ".join(_short(t) for t in terms[1:])))
+                                    + ", ".join(curie(t) for t in terms[1:])))
 
     # concepts
     for c in concepts:
@@ -156,16 +145,16 @@ def quality_findings(quads: list[ox.Quad]) -> tuple[list[Finding], dict[str, int
                            "skos:prefLabel"), (SKOS + "definition", "skos:definition"),
                            (SKOS + "inScheme", "skos:inScheme")):
             if not g.objects(c, pred):
-                findings.append(Finding("error", "concept", _short(c), f"no {what}"))
+                findings.append(Issue("error", "concept", curie(c), f"no {what}"))
 
     # domain and range
     for p in props:
         if OWL + "AnnotationProperty" in g.types(p):
             continue
         if not g.objects(p, RDFS + "domain"):
-            findings.append(Finding("info", "no-domain", _short(p), "no rdfs:domain"))
+            findings.append(Issue("info", "no-domain", curie(p), "no rdfs:domain"))
         if not g.objects(p, RDFS + "range"):
-            findings.append(Finding("warn", "no-range", _short(p), "no rdfs:range"))
+            findings.append(Issue("warn", "no-range", curie(p), "no rdfs:range"))
 
     # undeclared terms of ours used anywhere
     used: set[str] = set()
@@ -178,8 +167,8 @@ def quality_findings(quads: list[ox.Quad]) -> tuple[list[Finding], dict[str, int
     known = sorted(declared)
     for term in sorted(used - declared):
         close = difflib.get_close_matches(term, known, n=1, cutoff=0.8)
-        hint = f" (did you mean {_short(close[0])}?)" if close else ""
-        findings.append(Finding("error", "undeclared", _short(term),
+        hint = f" (did you mean {curie(close[0])}?)" if close else ""
+        findings.append(Issue("error", "undeclared", curie(term),
                                 f"used but not declared{hint}"))
 
     # cycles in the class and property hierarchies
@@ -190,9 +179,9 @@ def quality_findings(quads: list[ox.Quad]) -> tuple[list[Finding], dict[str, int
                 parents.setdefault(s.value, []).append(o.value)
         for cycle in _cycles(parents):
             if any(_ours(t) for t in cycle):
-                findings.append(Finding("error", "cycle", _short(cycle[0]), f"the {what} "
+                findings.append(Issue("error", "cycle", curie(cycle[0]), f"the {what} "
                                         "hierarchy has a cycle: "
-                                        + " < ".join(_short(t) for t in [*cycle, cycle[0]])))
+                                        + " < ".join(curie(t) for t in [*cycle, cycle[0]])))
 
     counts = {"classes": len(classes), "properties": len(props), "concept schemes": len(schemes),
               "concepts": len(concepts)}
@@ -215,7 +204,7 @@ def _cycles(parents: dict[str, list[str]]) -> list[list[str]]:
     return [list(c) for c in sorted(found)]
 
 
-def run_reasoner(quads: list[ox.Quad]) -> tuple[str, list[Finding]]:
+def run_reasoner(quads: list[ox.Quad]) -> tuple[str, list[Issue]]:
     """HermiT via owlready2: consistency and unsatisfiable classes."""
     if shutil.which("java") is None:
         return "skipped: Java not found (install a JRE to run HermiT)", []
@@ -225,7 +214,7 @@ def run_reasoner(quads: list[ox.Quad]) -> tuple[str, list[Finding]]:
     # file:), so the reasoner sees exactly the triples of the file it was given.
     imports = sorted({q.object.value for q in quads if q.predicate.value == OWL + "imports"})
     quads = [q for q in quads if q.predicate.value != OWL + "imports"]
-    skipped = [Finding("info", "imports-not-followed", _short(iri), "owl:imports not followed: "
+    skipped = [Issue("info", "imports-not-followed", curie(iri), "owl:imports not followed: "
                        "the reasoner checks this file alone") for iri in imports]
     with tempfile.TemporaryDirectory(prefix="peaceld-owl-") as tmp:
         path = Path(tmp) / "ontology.nt"
@@ -236,27 +225,37 @@ def run_reasoner(quads: list[ox.Quad]) -> tuple[str, list[Finding]]:
             with onto:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError:
-            return "inconsistent", [Finding("error", "inconsistent", ONTOLOGY,
-                                            "the ontology is inconsistent (HermiT)"), *skipped]
+            return "inconsistent", [Issue("error", "inconsistent", ONTOLOGY,
+                                          "the ontology is inconsistent (HermiT)"), *skipped]
         except owlready2.OwlReadyJavaError as exc:
             detail = str(exc).strip().splitlines()
             reason = next((line for line in detail if "Exception" in line or "error" in line),
                           detail[-1] if detail else "Java error")
-            return "failed", [Finding("error", "reasoner", ONTOLOGY,
-                                      f"HermiT could not load the ontology: {reason.strip()}"),
+            return "failed", [Issue("error", "reasoner", ONTOLOGY,
+                                    f"HermiT could not load the ontology: {reason.strip()}"),
                               *skipped]
         unsat = sorted(c.iri for c in world.inconsistent_classes() if _ours(c.iri))
-    return "consistent", [*(Finding("error", "unsatisfiable", _short(c),
-                                    "unsatisfiable class (it can have no members)")
+    return "consistent", [*(Issue("error", "unsatisfiable", curie(c),
+                                  "unsatisfiable class (it can have no members)")
                             for c in unsat), *skipped]
 
 
-def check_ontology(path: Path, reasoner: bool = True) -> OntologyReport:
-    """Load, reason over and review one ontology file."""
-    if not path.is_file():
-        raise PeaceldError("no such file", file=path)
-    quads = parse_rdf_file(path)
-    report = OntologyReport(str(path))
+def read_ontology(paths: Path | list[Path]) -> list[ox.Quad]:
+    """The quads of one ontology file or of several (a project's ``ontology/`` folder)."""
+    files = [paths] if isinstance(paths, Path) else list(paths)
+    if not files:
+        raise PeaceldError("no ontology files")
+    for path in files:
+        if not path.is_file():
+            raise PeaceldError("no such file", file=path)
+    return [q for path in files for q in parse_file(path)]
+
+
+def check_ontology(paths: Path | list[Path], *, reasoner: bool = True) -> OntologyReport:
+    """Load, reason over and review an ontology (one file, or all files of a project)."""
+    quads = read_ontology(paths)
+    names = [paths] if isinstance(paths, Path) else paths
+    report = OntologyReport(", ".join(str(p) for p in names))
     report.findings, report.counts = quality_findings(quads)
     if reasoner:
         report.reasoner, found = run_reasoner(quads)
@@ -273,9 +272,9 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def generate_reference(path: Path) -> str:
+def generate_reference(paths: Path | list[Path]) -> str:
     """A Markdown reference of every class, property and concept scheme, sorted by name."""
-    quads = parse_rdf_file(path)
+    quads = read_ontology(paths)
     g = _Graph(quads)
 
     def one(s: str, p: str) -> str:
@@ -283,7 +282,7 @@ def generate_reference(path: Path) -> str:
         return values[0] if values else ""
 
     def names(s: str, p: str) -> str:
-        return ", ".join(sorted(_short(o.value) for o in g.objects(s, p)
+        return ", ".join(sorted(curie(o.value) for o in g.objects(s, p)
                                 if isinstance(o, ox.NamedNode))) or "—"
 
     terms = sorted({s.value for s, p, o in g.triples if p == RDF + "type"
@@ -315,21 +314,21 @@ def generate_reference(path: Path) -> str:
         "|---|---|---|---|",
     ]
     for c in classes:
-        lines.append(f"| `{_short(c)}` | {_md(one(c, RDFS + 'label'))} | "
+        lines.append(f"| `{curie(c)}` | {_md(one(c, RDFS + 'label'))} | "
                      f"{_md(one(c, SKOS + 'definition'))} | {names(c, RDFS + 'subClassOf')} |")
     for title_, group in (("Object properties", obj), ("Datatype properties", dat)):
         lines += ["", f"## {title_}", "",
                   "| property | label | definition | domain | range | subproperty of |",
                   "|---|---|---|---|---|---|"]
         for p in group:
-            lines.append(f"| `{_short(p)}` | {_md(one(p, RDFS + 'label'))} | "
+            lines.append(f"| `{curie(p)}` | {_md(one(p, RDFS + 'label'))} | "
                          f"{_md(one(p, SKOS + 'definition'))} | {names(p, RDFS + 'domain')} | "
                          f"{names(p, RDFS + 'range')} | {names(p, RDFS + 'subPropertyOf')} |")
     lines += ["", "## Concept schemes", ""]
     for s in schemes:
         members = sorted({sub.value for sub, p, o in g.triples
                           if p == SKOS + "inScheme" and o.value == s})
-        lines += [f"### `{_short(s)}`: {_md(one(s, RDFS + 'label'))}", "",
+        lines += [f"### `{curie(s)}`: {_md(one(s, RDFS + 'label'))}", "",
                   _md(one(s, SKOS + "definition")), "",
                   "| notation | label | also | definition |", "|---|---|---|---|"]
         for c in sorted(members, key=lambda m: one(m, SKOS + "notation")):
@@ -341,43 +340,14 @@ def generate_reference(path: Path) -> str:
 
 
 def markdown_to_html(markdown: str, title: str) -> str:
-    """A small, dependency-free rendering of the reference (headings, lists, tables, code)."""
-    import html
+    """The reference as one HTML page (CommonMark with tables, by markdown-it-py)."""
+    from markdown_it import MarkdownIt
 
-    def inline(text: str) -> str:
-        text = html.escape(text)
-        return re.sub(r"`([^`]+)`", r"<code>\1</code>", text).replace("\\|", "|")
-
-    out = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
-           f"<title>{html.escape(title)}</title>",
-           "<style>body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;"
-           "padding:0 1rem;line-height:1.45}table{border-collapse:collapse;width:100%;"
-           "margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top;"
-           "text-align:left}th{background:#f3f3f3}code{background:#f6f6f6;padding:0 .2rem}"
-           "</style></head><body>"]
-    rows: list[list[str]] = []
-
-    def flush() -> None:
-        if rows:
-            out.append("<table><thead><tr>" + "".join(f"<th>{inline(c)}</th>" for c in rows[0])
-                       + "</tr></thead><tbody>")
-            for r in rows[2:]:
-                out.append("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in r) + "</tr>")
-            out.append("</tbody></table>")
-            rows.clear()
-
-    for line in markdown.splitlines():
-        if line.startswith("|"):
-            rows.append([c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
-            continue
-        flush()
-        if m := re.match(r"(#+) (.*)", line):
-            level = len(m.group(1))
-            out.append(f"<h{level}>{inline(m.group(2))}</h{level}>")
-        elif line.startswith("- "):
-            out.append(f"<p>• {inline(line[2:])}</p>")
-        elif line.strip():
-            out.append(f"<p>{inline(line)}</p>")
-    flush()
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+            f"<title>{html.escape(title)}</title>\n"
+            "<style>body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;"
+            "padding:0 1rem;line-height:1.45}table{border-collapse:collapse;width:100%;"
+            "margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top;"
+            "text-align:left}th{background:#f3f3f3}code{background:#f6f6f6;padding:0 .2rem}"
+            "</style></head><body>\n" + body + "</body></html>\n")

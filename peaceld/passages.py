@@ -1,7 +1,8 @@
 """Split a source article into sections and paragraphs that facts can cite.
 
-A passage id is ``s<section>p<paragraph>``: section 0 is the text before the first heading,
-paragraphs count from 1 within their section, and each list item is a paragraph of its own.
+A passage id is ``s<section>p<paragraph>``: section 0 is the text before the first heading
+(titled "Introduction" in the passages file), paragraphs count from 1 within their section,
+and each list item is a paragraph of its own.
 Offsets are character (code point) offsets into the article file, end exclusive, so
 ``text[start:end]`` is the passage. A short hash lets a later run check the article has not
 changed. Only the heading (a citation label) and these numbers are stored, never the text.
@@ -19,6 +20,9 @@ from .errors import PeaceldError
 #: Lines that are page furniture of the web page the article was saved from, not content.
 NAVIGATION = re.compile(r"^(Skip to content|See also\b)", re.IGNORECASE)
 LIST_ITEM = re.compile(r"^(?:[-*\u2022]|\d+[.)])\s+")
+#: The section title of the text before an article's first heading (section 0), so that
+#: every passage has a section to cite.
+INTRODUCTION = "Introduction"
 AI_DISCLOSURE = re.compile(r"\b(?:produced|created|crafted|written|generated)\b[^.]*\bAI\b",
                            re.IGNORECASE)
 
@@ -84,7 +88,8 @@ def passages_document(path: Path) -> dict:
         "article": {"id": path.stem, "chars": len(text), "sha256": digest(text)},
         "disclosure": disclosure,
         "passages": [
-            {"id": p.id, "section": p.section, "heading": p.heading, "paragraph": p.paragraph,
+            {"id": p.id, "section": p.section,
+             "heading": INTRODUCTION if p.heading is None else p.heading, "paragraph": p.paragraph,
              "start": p.start, "end": p.end, "sha256": p.digest}
             for p in passages
         ],

@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import PeaceldError
 
-PARTS = ("ontology", "mappings", "shapes", "queries")
+REUSED_PARTS = ("ontology", "mappings", "shapes", "queries")
 SUFFIXES = {
     "ontology": (".ttl",),
     "mappings": (".yaml", ".yml"),
@@ -50,12 +50,14 @@ class Input:
 
 
 @dataclass
-class Project:
+class ProjectFolder:
+    """A project folder's layout and ``peaceld.toml`` (the API over it is ``peaceld.Project``)."""
+
     root: Path
     config: dict = field(default_factory=dict)
 
     @classmethod
-    def open(cls, root: Path) -> Project:
+    def open(cls, root: Path) -> ProjectFolder:
         root = root.resolve()
         cfg_path = root / CONFIG
         if not cfg_path.is_file():
@@ -89,6 +91,11 @@ class Project:
     @property
     def meta(self) -> dict:
         return dict(self.config.get("project", {}))
+
+    @property
+    def is_bundled(self) -> bool:
+        """Whether this is the bundled dataset (package data, or the source checkout)."""
+        return self.root == bundled_root().resolve()
 
     @property
     def reuses_bundled(self) -> bool:
@@ -131,7 +138,16 @@ class Project:
                     _check_relative(pattern, cfg)
                     for p in sorted(self.root.glob(pattern)):
                         files.append(self.confined(p, pattern))
-                mapping = self.confined(self.root / item["mapping"], item["mapping"])
+                _check_relative(item["mapping"], cfg)
+                mapping = self.root / item["mapping"]
+                if not mapping.is_file() and self.reuses_bundled:  # a bundled mapping, by name
+                    bundled = bundled_root().resolve()
+                    mapping = (bundled / item["mapping"]).resolve()
+                    if not mapping.is_relative_to(bundled):
+                        raise PeaceldError(f"{_show(item['mapping'])} leads outside the bundled "
+                                           "data", file=cfg)
+                else:
+                    mapping = self.confined(mapping, item["mapping"])
                 found = mapping.is_file()
             except (OSError, ValueError) as exc:  # a name too long, a malformed pattern
                 what = getattr(exc, "strerror", None) or str(exc)
@@ -247,14 +263,16 @@ def _list(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in suffixes)
 
 
-def find_project(start: Path | None) -> Project:
-    """The project at ``start``, else the current folder if it is one, else the bundled data."""
+def find_project(start: Path | None = None) -> ProjectFolder:
+    """The project at ``start``; without it, the project holding the current folder (it or
+    the nearest parent with a ``peaceld.toml``), else the bundled dataset."""
     if start is not None:
-        return Project.open(start)
-    cwd = Path.cwd()
-    if is_project(cwd):
-        return Project.open(cwd)
-    return Project.open(bundled_root())
+        return ProjectFolder.open(start)
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents):
+        if is_project(folder):
+            return ProjectFolder.open(folder)
+    return ProjectFolder.open(bundled_root())
 
 
 INIT_CONFIG = """\

@@ -27,7 +27,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import PeaceldError
-from .namespaces import CONCEPT, PREFIXES, serialization_prefixes, sparql_prologue
+from .namespaces import all_prefixes, curie, sparql_prologue
+from .rdfio import FORMATS as RDF_FORMATS
+from .rdfio import serialize
 
 RESULT_FORMATS = {
     "csv": (ox.QueryResultsFormat.CSV, "text/csv"),
@@ -54,6 +56,29 @@ _TOKEN = re.compile("|".join([
     r"(?P<name>(?:[^\W\d][\w.\-]*)?:(?:[\w:%\\\-]|\.(?=[\w:%\\\-]))*|_:[\w.\-]*|[^\W\d][\w\-]*)",
     r"(?P<other>.)",
 ]), re.DOTALL)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """What a query gave: ``kind`` is "select", "ask" or "graph"; ``data`` holds the bytes in
+    ``fmt`` (a W3C results format for select and ask, an RDF format for graph)."""
+
+    kind: str
+    fmt: str
+    data: bytes
+
+    @property
+    def boolean(self) -> bool:
+        """The answer of an ASK query."""
+        if self.kind != "ask":
+            raise ValueError("not an ASK result")
+        return bool(ox.parse_query_results(self.data, format=RESULT_FORMATS[self.fmt][0]))
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        """Header and rows of SELECT results in JSON, IRIs shortened for people."""
+        if self.kind != "select" or self.fmt != "json":
+            raise ValueError("a table needs SELECT results in JSON")
+        return table_rows(self.data)
 
 
 @dataclass(frozen=True)
@@ -94,9 +119,8 @@ def read_query(path: Path) -> str:
 
 
 def prologue() -> str:
-    prefixes = dict(PREFIXES)
-    prefixes["pldc"] = CONCEPT
-    return sparql_prologue(prefixes)
+    """PREFIX lines for every prefix peaceld knows (for endpoints, which know none)."""
+    return sparql_prologue(all_prefixes())
 
 
 def tokens(text: str) -> list[tuple[str, str, int]]:
@@ -111,7 +135,8 @@ def service_calls(text: str) -> list[int]:
 
 
 def prepare(text: str, source: str = "query", allow_service: bool = False) -> str:
-    """The query with prefixes predeclared; SERVICE is refused unless allowed.
+    """The query, checked: SERVICE is refused unless allowed (prefixes are predeclared by
+    the caller: ``prefixes=all_prefixes()`` locally, ``prologue()`` for an endpoint).
 
     The guard reads the query as SPARQL's lexer does (IRIs, strings, comments, names), so
     no IRI, string or comment can hide a SERVICE keyword from it.
@@ -123,7 +148,7 @@ def prepare(text: str, source: str = "query", allow_service: bool = False) -> st
                            "network (use --allow-service if you trust this query)",
                            file=source, line=before.count("\n") + 1,
                            column=len(before) - (before.rfind("\n") + 1) + 1)
-    return prologue() + text
+    return text
 
 
 def check_limit(value: float | None, what: str, source: str = "query") -> None:
@@ -135,11 +160,10 @@ def check_limit(value: float | None, what: str, source: str = "query") -> None:
 
 
 def _syntax_error(exc: SyntaxError, source: str) -> PeaceldError:
-    offset = prologue().count("\n")
     message = str(exc)
     m = re.match(r"error at (\d+):(\d+): (.*)", message, re.DOTALL)
     if m:
-        line, column, what = int(m.group(1)) - offset, int(m.group(2)), m.group(3)
+        line, column, what = int(m.group(1)), int(m.group(2)), m.group(3)
         what = " ".join(what.split())
         if len(what) > 160:
             what = what[:157] + "..."
@@ -149,7 +173,7 @@ def _syntax_error(exc: SyntaxError, source: str) -> PeaceldError:
 
 
 def _execute(location: str | None, quads_nq: bytes | None, query: str, fmt: str) -> tuple:
-    """Run one query (in the worker). Returns ("select"|"ask"|"graph", payload)."""
+    """Run one query (in the worker). Returns ("select"|"ask"|"graph", bytes in ``fmt``)."""
     if location is not None:
         store = ox.Store.read_only(location)
     else:
@@ -158,18 +182,17 @@ def _execute(location: str | None, quads_nq: bytes | None, query: str, fmt: str)
             store.load(quads_nq, format=ox.RdfFormat.N_QUADS)
     try:
         # the embedded store holds the union in its default graph (store.load_store)
-        result = store.query(query, use_default_graph_as_union=location is None)
+        result = store.query(query, prefixes=all_prefixes(),
+                             use_default_graph_as_union=location is None)
+        if isinstance(result, ox.QueryBoolean | ox.QuerySolutions):
+            kind = "ask" if isinstance(result, ox.QueryBoolean) else "select"
+            return (kind, result.serialize(format=RESULT_FORMATS[fmt][0]))
+        triples = sorted(result, key=str)
     except SyntaxError as exc:
         return ("syntax", str(exc))
     except (OSError, ValueError, RuntimeError) as exc:
         return ("error", str(exc))
-    if isinstance(result, ox.QueryBoolean):
-        return ("ask", bool(result))
-    if isinstance(result, ox.QuerySolutions):
-        wanted = RESULT_FORMATS.get(fmt, RESULT_FORMATS["json"])[0]
-        return ("select", result.serialize(format=wanted))
-    triples = sorted(result, key=str)
-    return ("graph", ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+    return ("graph", serialize(triples, fmt))
 
 
 def _worker(conn: Any, memory_mb: int | None, *args: Any) -> None:
@@ -192,11 +215,24 @@ def _worker(conn: Any, memory_mb: int | None, *args: Any) -> None:
         conn.close()
 
 
-def run_local(text: str, location: Path | None = None, quads_nq: bytes | None = None,
-              fmt: str = "table", timeout: float | None = None, source: str = "query",
-              allow_service: bool = False, max_memory_mb: int | None = None
-              ) -> tuple[str, Any]:
-    """Run a query on the embedded store (or on quads given as N-Quads).
+def _output_format(text: str, fmt: str | None) -> str:
+    """The format a result comes in: JSON results by default, Turtle for graphs."""
+    graph = _query_form(text) in ("CONSTRUCT", "DESCRIBE")
+    if fmt is None:
+        return "ttl" if graph else "json"
+    if graph and fmt not in RDF_FORMATS:
+        raise PeaceldError(f"a {_query_form(text)} query gives RDF: choose one of "
+                           f"{', '.join(RDF_FORMATS)}, not {fmt!r}")
+    if not graph and fmt not in RESULT_FORMATS:
+        raise PeaceldError(f"a {_query_form(text)} query gives results: choose one of "
+                           f"{', '.join(RESULT_FORMATS)}, not {fmt!r}")
+    return fmt
+
+
+def run_local(text: str, *, location: Path | None = None, quads_nq: bytes | None = None,
+              fmt: str | None = None, timeout: float | None = None, source: str = "query",
+              allow_service: bool = False, max_memory_mb: int | None = None) -> QueryResult:
+    """Run a query on an embedded store folder (or on quads given as N-Quads).
 
     The query runs in a worker process with a deadline (``timeout``, default
     ``DEFAULT_TIMEOUT`` seconds) and a memory cap (``max_memory_mb``, default
@@ -208,6 +244,7 @@ def run_local(text: str, location: Path | None = None, quads_nq: bytes | None = 
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     memory = DEFAULT_MEMORY_MB if max_memory_mb is None else int(max_memory_mb)
     query = prepare(text, source, allow_service)
+    fmt = _output_format(text, fmt)
     args = (str(location) if location else None, quads_nq, query, fmt)
     if location is not None:
         from .store import store_lock
@@ -220,7 +257,7 @@ def run_local(text: str, location: Path | None = None, quads_nq: bytes | None = 
         raise _syntax_error(SyntaxError(payload), source)
     if kind == "error":
         raise PeaceldError(f"query failed: {payload}", file=source)
-    return kind, payload
+    return QueryResult(kind, fmt, payload)
 
 
 def _run_worker(args: tuple, timeout: float, memory_mb: int, source: str) -> tuple[str, Any]:
@@ -254,10 +291,10 @@ def _run_worker(args: tuple, timeout: float, memory_mb: int, source: str) -> tup
         parent.close()
 
 
-def run_remote(endpoint: str, text: str, fmt: str = "table", timeout: float | None = None,
-               source: str = "query", allow_service: bool = False,
-               max_bytes: int | None = None, allow_insecure: bool = False) -> tuple[str, Any]:
-    """Run a query against a SPARQL endpoint; same result kinds as ``run_local``.
+def run_remote(endpoint: str, text: str, *, fmt: str | None = None,
+               timeout: float | None = None, source: str = "query", allow_service: bool = False,
+               max_bytes: int | None = None, allow_insecure: bool = False) -> QueryResult:
+    """Run a query against a SPARQL endpoint; results as from ``run_local``.
 
     Only http(s) endpoints; ``timeout`` (default 60 s) bounds the whole exchange and
     ``max_bytes`` the answer; whatever the endpoint sends back is checked before use.
@@ -266,8 +303,9 @@ def run_remote(endpoint: str, text: str, fmt: str = "table", timeout: float | No
 
     check_limit(timeout, "--timeout", source)
     check_endpoint(endpoint)
-    query = prepare(text, source, allow_service)
+    query = prologue() + prepare(text, source, allow_service)
     form = _query_form(text)
+    fmt = _output_format(text, fmt)
     limit = max_bytes or MAX_ANSWER_BYTES
     if form in ("CONSTRUCT", "DESCRIBE"):
         body = remote_query(endpoint, query, "application/n-triples", timeout or 60, limit,
@@ -277,19 +315,15 @@ def run_remote(endpoint: str, text: str, fmt: str = "table", timeout: float | No
         except SyntaxError as exc:
             raise PeaceldError(f"the endpoint sent RDF that is not N-Triples: {exc}",
                                file=endpoint) from None
-        return "graph", ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-    # JSON results from every store, rewritten here: the output matches the embedded store's
-    # whatever the server's own CSV or XML habits are.
+        return QueryResult("graph", fmt, serialize(triples, fmt))
+    # JSON results from every store, rewritten here by Oxigraph: the output matches the
+    # embedded store's whatever the server's own habits are, and is well-formed.
     body = remote_query(endpoint, query, RESULT_FORMATS["json"][1], timeout or 60, limit,
                         allow_insecure)
     try:  # Oxigraph parses as it goes: serializing reads the whole answer
         results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        if isinstance(results, ox.QueryBoolean):
-            if fmt in ("table", "json"):
-                return "ask", bool(results)
-            return "ask", results.serialize(format=RESULT_FORMATS[fmt][0])
-        wanted = "json" if fmt == "table" else fmt  # the table reads well-formed JSON only
-        return "select", results.serialize(format=RESULT_FORMATS[wanted][0])
+        kind = "ask" if isinstance(results, ox.QueryBoolean) else "select"
+        return QueryResult(kind, fmt, results.serialize(format=RESULT_FORMATS[fmt][0]))
     except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
         what = " ".join(str(exc).split())[:160]
         raise PeaceldError(f"the endpoint sent an answer that is not SPARQL JSON results: "
@@ -301,17 +335,6 @@ def _query_form(text: str) -> str:
     forms = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
     return next((word.upper() for kind, word, _ in tokens(text)
                  if kind == "name" and word.upper() in forms), "SELECT")
-
-
-def compact(value: str) -> str:
-    """A readable short form of an IRI for tables (prefix:rest, slashes allowed)."""
-    prefixes = serialization_prefixes()
-    prefixes["pldc"] = CONCEPT
-    best = max((ns for ns in prefixes.values() if value.startswith(ns)), key=len, default=None)
-    if best is None:
-        return value
-    name = next(k for k, v in prefixes.items() if v == best)
-    return f"{name}:{value[len(best):]}"
 
 
 def table_rows(json_results: bytes) -> tuple[list[str], list[list[str]]]:
@@ -326,7 +349,7 @@ def table_rows(json_results: bytes) -> tuple[list[str], list[list[str]]]:
             if cell is None:
                 row.append("")
             elif cell["type"] == "uri":
-                row.append(compact(cell["value"]))
+                row.append(curie(cell["value"]))
             else:
                 row.append(cell["value"])
         rows.append(row)

@@ -1,6 +1,6 @@
 """Triple stores: the embedded on-disk Oxigraph store, and remote stores over HTTP.
 
-* ``embedded_store(dist)`` opens ``dist/store``, rebuilding it from ``dist/peaceld.nq``
+* ``ensure_store(dist)`` gives ``dist/store``, rebuilding it from ``dist/peaceld.nq``
   whenever the build changed (a hash of the dump is kept beside the store). Every graph of
   the dump is there as a named graph, and the default graph holds their union, written once
   at load time: queries need no union flag, and each lookup reads one index instead of two.
@@ -50,12 +50,6 @@ def _hash(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def embedded_store(dist: Path, read_only: bool = True) -> ox.Store:
-    """The on-disk store of a build, (re)loaded from ``peaceld.nq`` when that changed."""
-    location = ensure_store(dist)
-    return ox.Store.read_only(str(location)) if read_only else ox.Store(str(location))
 
 
 def build_id(dist: Path) -> str:
@@ -408,7 +402,8 @@ def graphs_to_push(quads: list[ox.Quad]) -> dict[str, list[ox.Triple]]:
     return {g: list(out[g]) for g in sorted(out)}
 
 
-def push(endpoint: str, quads: list[ox.Quad], progress: Callable[[str], None] | None = None,
+def push(endpoint: str, quads: list[ox.Quad], *,
+         progress: Callable[[int, int, str], None] | None = None,
          retries: int = 3, timeout: float = 600, allow_insecure: bool = False,
          state: Path | None = None, build_id: str = "", resume: bool = False) -> dict[str, int]:
     """Replace each graph on a Graph Store Protocol endpoint; returns triples per graph.
@@ -441,7 +436,7 @@ def push(endpoint: str, quads: list[ox.Quad], progress: Callable[[str], None] | 
         done.append(graph)
         sent[graph] = len(graphs[graph])
         if progress:
-            progress(f"[{i}/{len(order)}] {graph} ({len(graphs[graph])} triples)")
+            progress(i, len(order), graph)
     if state is not None:
         state.unlink(missing_ok=True)
     return sent

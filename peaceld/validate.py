@@ -27,7 +27,9 @@ from xml.sax.saxutils import escape as xml_escape
 import pyoxigraph as ox
 
 from .errors import PeaceldError
+from .mapper import map_files
 from .namespaces import CONCEPT, PLD, PREFIXES
+from .rdfio import load_ontology, parse_file
 
 SH = PREFIXES["sh"]
 RDF, RDFS, XSD = PREFIXES["rdf"], PREFIXES["rdfs"], PREFIXES["xsd"]
@@ -296,9 +298,7 @@ def _path(g: _ShapesGraph, term: Any) -> str:
 
 def load_shapes(files: list[Path]) -> list[NodeShape]:
     """Parse shape files into the structures the engine compiles."""
-    from .build import parse_rdf_file
-
-    g = _ShapesGraph([q for f in files for q in parse_rdf_file(f)])
+    g = _ShapesGraph([q for f in files for q in parse_file(f)])
     shapes = []
     node_shapes = {q.subject for q in g.store.quads_for_pattern(
         None, ox.NamedNode(RDF + "type"), ox.NamedNode(SH + "NodeShape"))}
@@ -540,10 +540,8 @@ def parse_input(path: Path, fmt: str | None = None) -> list[ox.Quad]:
     if rdf_format == ox.RdfFormat.RDF_XML and re.search(rb"<!ENTITY|<!DOCTYPE[^>]*\[", head):
         raise PeaceldError("RDF/XML with a DOCTYPE or entity declarations is refused "
                            "(entities can read files or expand without bound)", file=path)
-    from .build import parse_rdf_file
-
     try:
-        return parse_rdf_file(path, rdf_format)
+        return parse_file(path, rdf_format)
     except UnicodeDecodeError:
         raise PeaceldError("not valid UTF-8", file=path) from None
     except (ValueError, OSError) as exc:
@@ -623,26 +621,21 @@ def _in_ontology_graph(q: ox.Quad) -> bool:
         "/graph/ontology")
 
 
-def validate_files(paths: list[Path], fmt: str | None = None, mapping: Path | None = None,
-                   shapes: list[Path] | None = None, ontology: list[Path] | None = None,
+def validate_files(paths: list[Path], *, shapes: list[Path], ontology: list[Path],
+                   fmt: str | None = None, mapping: Path | None = None,
                    focus: list[str] | None = None, classes: list[str] | None = None,
                    engine: str = "peaceld") -> ValidationReport:
-    """Validate contributed files (RDF, or CSV/facts through a mapping)."""
-    from .build import load_ontology_quads, map_files
-    from .project import find_project
-
-    project = find_project(None)
-    shapes = shapes or project.files("shapes")
-    ontology_files = ontology or project.files("ontology")
-    onto = load_ontology_quads(ontology_files)
+    """Validate contributed files (RDF, or CSV/facts through a mapping) against shape
+    files, with the ontology files for class hierarchies and vocabulary checks."""
+    onto = load_ontology(ontology)
     quads: list[ox.Quad] = []
     for path in paths:
         if mapping is not None:
             import io
 
             buffer = io.StringIO()
-            map_files(mapping, [path], buffer, ontology_files, True,
-                      fmt if fmt in ("csv", "yaml") else None)
+            map_files(mapping, [path], buffer, ontology=onto,
+                      fmt=fmt if fmt in ("csv", "yaml") else None)
             quads += list(ox.parse(buffer.getvalue().encode(), format=ox.RdfFormat.N_QUADS))
         else:
             quads += parse_input(path, fmt)

@@ -22,15 +22,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def require(present: bool, message: str) -> None:
+    """Skip the test when something it needs is missing; under CI (PEACELD_CI) fail it, so
+    that a broken install step cannot hide behind a skip."""
+    if present:
+        return
+    if os.environ.get("PEACELD_CI"):
+        pytest.fail(message + " (required under CI)")
+    pytest.skip(message)
+
+
 def need(binary: str, package: str) -> str:
     """The path of ``binary``; skip (fail under CI) when it is not installed."""
     path = shutil.which(binary)
-    if path is None:
-        message = f"{binary} is not installed ({package})"
-        if os.environ.get("PEACELD_CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require(path is not None, f"{binary} is not installed ({package})")
+    assert path is not None
     return path
+
+
+#: The project's shared folder beside the checkout: source articles and W3C test suites.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def shared(name: str) -> Path:
+    """A folder of ``../shared``; skip (fail under CI) when it is not there."""
+    folder = SHARED / name
+    require(folder.is_dir(), f"{folder} is missing (../shared/{name} beside the checkout)")
+    return folder
 
 
 def wait_for_http(url: str, proc: subprocess.Popen, seconds: float, log: Path | None = None

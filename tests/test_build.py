@@ -9,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from conftest import shared
 
 from peaceld.build import OUTPUTS, build
 from peaceld.cli import main
@@ -25,7 +26,7 @@ PLD = "https://w3id.org/peaceld/ontology#"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("dist")
-    return build(ROOT, out, validate=True)
+    return build(ROOT, out_dir=out, validate=True)
 
 
 def store_of(result) -> ox.Store:
@@ -71,7 +72,9 @@ def test_every_data_triple_comes_from_a_cited_passage(built) -> None:
     graphs = {g.value for g in store.named_graphs()}
     passages = {g for g in graphs if g.startswith(ID + "passage/")}
     assert graphs - passages == {"https://w3id.org/peaceld/graph/ontology",
-                                 "https://w3id.org/peaceld/graph/sources"}
+                                 "https://w3id.org/peaceld/graph/sources",
+                                 "https://w3id.org/peaceld/graph/curators",
+                                 "https://w3id.org/peaceld/graph/reference"}
     described = {r[0] for r in ask(store, """
         SELECT ?p WHERE { GRAPH <https://w3id.org/peaceld/graph/sources> {
             ?p a pld:Passage ; dcterms:isPartOf ?a . ?a a pld:Article } }""")}
@@ -100,14 +103,13 @@ def test_outcomes_as_judged_by_each_source(built) -> None:
 
 
 def test_two_builds_are_byte_identical(built, tmp_path: Path) -> None:
-    build(ROOT, tmp_path, validate=False)
+    build(ROOT, out_dir=tmp_path, validate=False)
     for name in OUTPUTS:
         assert (tmp_path / name).read_bytes() == (built.out_dir / name).read_bytes(), name
 
 
 def test_passage_tables_match_the_articles() -> None:
-    if not SEEDS.is_dir():
-        pytest.skip(f"the source articles are not at {SEEDS}")
+    shared("seeds")
     for article in sorted(SEEDS.glob("*.txt")):
         table = strip_lines(load_yaml(ROOT / "facts" / f"{article.stem}.passages.yaml"))
         assert check_article(table, article) == []
@@ -200,8 +202,7 @@ def test_map_command_writes_nothing_on_error(tmp_path: Path) -> None:
 
 
 def test_passages_command(tmp_path: Path) -> None:
-    if not SEEDS.is_dir():
-        pytest.skip(f"the source articles are not at {SEEDS}")
+    shared("seeds")
     article = SEEDS / "003_9aeec1d430f0789f.txt"
     out = tmp_path / "p.yaml"
     result = CliRunner().invoke(main, ["passages", str(article), "-o", str(out)])
@@ -214,6 +215,11 @@ def test_passages_command(tmp_path: Path) -> None:
 def test_help_and_version() -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["--version"]).output.startswith("peaceld, version ")
-    for command in ("build", "map", "init", "passages"):
-        result = runner.invoke(main, [command, "--help"])
+    commands = []
+    for name, command in main.commands.items():
+        subcommands = getattr(command, "commands", None)
+        commands += [[name, sub] for sub in subcommands] if subcommands else [[name]]
+    assert len(commands) >= 10
+    for command in commands:
+        result = runner.invoke(main, [*command, "--help"])
         assert result.exit_code == 0 and "Example" in result.output, command

@@ -20,10 +20,10 @@ import pyoxigraph as ox
 import pytest
 from hostile import RawServer, serving
 
-from peaceld.build import parse_rdf_file
 from peaceld.errors import PeaceldError
-from peaceld.project import Project, bundled_root
+from peaceld.project import ProjectFolder, bundled_root
 from peaceld.query import run_local, run_remote
+from peaceld.rdfio import parse_file
 from peaceld.records import load_yaml, read_csv, read_facts
 
 ROOT = bundled_root()
@@ -131,7 +131,7 @@ def _yaml(path: Path) -> object:
 
 
 def _toml(path: Path) -> object:
-    return Project.open(path.parent).extra_inputs()
+    return ProjectFolder.open(path.parent).extra_inputs()
 
 
 def _csv(path: Path) -> object:
@@ -139,7 +139,7 @@ def _csv(path: Path) -> object:
 
 
 def _rdf(path: Path) -> object:
-    return parse_rdf_file(path)
+    return parse_file(path)
 
 
 CASES: list[tuple[str, int, Callable[[Path], object], str, list[str]]] = [
@@ -216,14 +216,14 @@ def test_fuzz_sparql(tmp_path: Path, canary: RawServer) -> None:
     """600 mutated library queries on a small store: no SERVICE call ever leaves."""
     rng = random.Random(SEED + 1)
     tokens = hostile_tokens(canary.url)
-    quads = ox.serialize(parse_rdf_file(ROOT / "ontology" / "peaceld.ttl")[:300],
+    quads = ox.serialize(parse_file(ROOT / "ontology" / "peaceld.ttl")[:300],
                          format=ox.RdfFormat.N_QUADS)
     failures: list[str] = []
     watch(tmp_path)
     try:
         for n in range(600):
             text = mutate(rng.choice(QUERIES), rng, tokens)
-            check(failures, "sparql", n, lambda t=text: run_local(t, None, quads, fmt="json",
+            check(failures, "sparql", n, lambda t=text: run_local(t, quads_nq=quads,
                                                                   timeout=5))
     finally:
         _WATCH["on"] = False
@@ -246,10 +246,10 @@ def test_fuzz_endpoint_answers(canary: RawServer) -> None:
             top = head if rng.random() < 0.7 else mutate(head, rng, tokens)
             length = f"Content-Length: {len(body) + rng.choice([0, 0, 0, 5, -3])}\r\n"
             message[0] = to_bytes(top + length + "Connection: close\r\n\r\n", rng) + body
-            fmt = rng.choice(["json", "csv", "table", "xml"])
+            fmt = rng.choice(["json", "csv", "tsv", "xml"])
             form = rng.choice(["SELECT * { ?s ?p ?o }", "ASK { ?s ?p ?o }"])
             check(failures, "answer", n, lambda f=fmt, q=form: run_remote(
-                f"{server.url}/q", q, f, timeout=2))
+                f"{server.url}/q", q, fmt=f, timeout=2))
     assert failures == [], "\n".join(failures[:20])
     assert canary.connections == 0
     assert time.monotonic() - start < 60

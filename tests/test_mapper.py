@@ -9,10 +9,10 @@ import pyoxigraph as ox
 import pytest
 
 from bench.generate import write_contributions
-from peaceld.build import map_files
 from peaceld.errors import PeaceldError
-from peaceld.mapper import MappingErrors, load_mapping, slug
+from peaceld.mapper import MappingErrors, load_mapping, map_files, slug
 from peaceld.project import bundled_root
+from peaceld.rdfio import load_ontology
 
 ROOT = bundled_root()
 ONTOLOGY = sorted((ROOT / "ontology").glob("*.ttl"))
@@ -22,7 +22,7 @@ ID = "https://w3id.org/peaceld/id/"
 
 def run_map(mapping: Path, *inputs: Path, graphs: bool = True) -> list[ox.Quad]:
     out = io.StringIO()
-    map_files(mapping, list(inputs), out, ONTOLOGY, graphs)
+    map_files(mapping, list(inputs), out, ontology=load_ontology(ONTOLOGY), with_graphs=graphs)
     return list(ox.parse(out.getvalue().encode(), format=ox.RdfFormat.N_QUADS))
 
 
@@ -88,10 +88,12 @@ def test_csv_features(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("row", "message"), [
-    ("Box;x1;03/02/2004;no;;", "d.csv:2: 'x1' is not a decimal number"),
-    ("Box;1;31/02/2004;no;;", "d.csv:2: '31/02/2004' is not a date in the format(s)"),
-    ("Box;1;03/02/2004;maybe;;", "d.csv:2: 'maybe' is not in lookup table 'yes-no'"),
-    (";1;03/02/2004;no;;", "d.csv:2: missing required field 'name'"),
+    ("Box;x1;03/02/2004;no;;", "d.csv:2: column 2 'count': 'x1' is not a decimal number"),
+    ("Box;1;31/02/2004;no;;",
+     "d.csv:2: column 3 'day': '31/02/2004' is not a date in the format(s)"),
+    ("Box;1;03/02/2004;maybe;;",
+     "d.csv:2: column 4 'flag': 'maybe' is not in lookup table 'yes-no'"),
+    (";1;03/02/2004;no;;", "d.csv:2: column 1 'name': missing required field 'name'"),
 ])
 def test_csv_errors_name_file_line_and_problem(tmp_path: Path, row: str, message: str) -> None:
     mapping = write(tmp_path, "m.yaml", CSV_MAPPING)
@@ -139,14 +141,15 @@ def test_mapping_is_deterministic(tmp_path: Path) -> None:
     runs = []
     for _ in range(2):
         out = io.StringIO()
-        map_files(ROOT / "mappings" / "contributions.yaml", [data], out, ONTOLOGY, False)
+        map_files(ROOT / "mappings" / "contributions.yaml", [data], out,
+                  ontology=load_ontology(ONTOLOGY), with_graphs=False)
         runs.append(out.getvalue())
     assert runs[0] == runs[1]
 
 
 def test_parallel_csv_equals_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large CSVs are cut into parts for several cores; the output must not change."""
-    import peaceld.build as build_module
+    import peaceld.mapper as mapper_module
 
     mapping = write(tmp_path, "m.yaml", CSV_MAPPING)
     rows = ["name;count;day;flag;tags;note"]
@@ -156,9 +159,9 @@ def test_parallel_csv_equals_one_process(tmp_path: Path, monkeypatch: pytest.Mon
     data = write(tmp_path, "d.csv", "\n".join(rows) + "\n")
 
     def mapped(threshold: int) -> str:
-        monkeypatch.setattr(build_module, "PARALLEL_MIN_BYTES", threshold)
+        monkeypatch.setattr(mapper_module, "PARALLEL_MIN_BYTES", threshold)
         out = io.StringIO()
-        map_files(mapping, [data], out, ONTOLOGY, False)
+        map_files(mapping, [data], out, ontology=load_ontology(ONTOLOGY), with_graphs=False)
         return out.getvalue()
 
     one = mapped(1 << 40)
@@ -168,13 +171,15 @@ def test_parallel_csv_equals_one_process(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_parallel_csv_reports_true_line_numbers(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import peaceld.build as build_module
+    import peaceld.mapper as mapper_module
 
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(mapper_module, "PARALLEL_MIN_BYTES", 1)
     mapping = write(tmp_path, "m.yaml", CSV_MAPPING)
     rows = ["name;count;day;flag;tags;note"]
     rows += [f"item {i};1;03/02/2004;no;;" for i in range(2000)]
     rows[1800] = "item x;1;03/02/2004;perhaps;;"
     data = write(tmp_path, "d.csv", "\n".join(rows) + "\n")
-    with pytest.raises(MappingErrors, match=r"d\.csv:1801: 'perhaps' is not in lookup table"):
-        map_files(mapping, [data], io.StringIO(), ONTOLOGY, False)
+    with pytest.raises(MappingErrors,
+                       match=r"d\.csv:1801: column 4 'flag': 'perhaps' is not in lookup table"):
+        map_files(mapping, [data], io.StringIO(), ontology=load_ontology(ONTOLOGY),
+                  with_graphs=False)

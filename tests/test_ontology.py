@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import need
 
 from peaceld.cli import main
 from peaceld.ontology import check_ontology, generate_reference
@@ -15,7 +15,12 @@ from peaceld.project import bundled_root
 
 ROOT = bundled_root()
 ONTOLOGY = ROOT / "ontology" / "peaceld.ttl"
-needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs Java")
+
+
+@pytest.fixture()
+def java() -> str:
+    """HermiT runs on Java: skip without it (fail under CI)."""
+    return need("java", "Debian package default-jre-headless")
 
 
 def broken(tmp_path: Path, extra: str = "", replace: tuple[str, str] | None = None) -> Path:
@@ -28,8 +33,7 @@ def broken(tmp_path: Path, extra: str = "", replace: tuple[str, str] | None = No
     return path
 
 
-@needs_java
-def test_shipped_ontology_is_consistent_and_clean() -> None:
+def test_shipped_ontology_is_consistent_and_clean(java: str) -> None:
     report = check_ontology(ONTOLOGY)
     assert report.reasoner == "consistent"
     assert report.at_or_above("warn") == [], report.findings
@@ -66,8 +70,7 @@ def test_header_gaps(tmp_path: Path) -> None:
     assert "the version IRI equals the ontology IRI" in messages
 
 
-@needs_java
-def test_disjointness_makes_a_class_unsatisfiable(tmp_path: Path) -> None:
+def test_disjointness_makes_a_class_unsatisfiable(java: str, tmp_path: Path) -> None:
     path = broken(tmp_path, """
 pld:MissionBody a owl:Class ; rdfs:subClassOf pld:PeaceOperation, pld:Organisation ;
     rdfs:label "mission body"@en ; skos:definition "Deliberately contradictory."@en .
@@ -76,8 +79,7 @@ pld:MissionBody a owl:Class ; rdfs:subClassOf pld:PeaceOperation, pld:Organisati
     assert ("unsatisfiable", "pld:MissionBody") in {(f.code, f.term) for f in report.findings}
 
 
-@needs_java
-def test_inconsistent_individual(tmp_path: Path) -> None:
+def test_inconsistent_individual(java: str, tmp_path: Path) -> None:
     path = broken(tmp_path, "<https://w3id.org/peaceld/id/x> a pld:PeaceOperation, pld:State .\n")
     report = check_ontology(path)
     assert report.reasoner == "inconsistent"

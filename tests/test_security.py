@@ -27,10 +27,10 @@ import peaceld.query as query_module
 from peaceld.build import build
 from peaceld.cli import main
 from peaceld.errors import PeaceldError
-from peaceld.export import load_dataset
 from peaceld.ontology import check_ontology
-from peaceld.project import Project, bundled_root
+from peaceld.project import ProjectFolder, bundled_root
 from peaceld.query import run_local, run_remote, service_calls
+from peaceld.rdfio import load_dataset
 from peaceld.records import load_yaml
 from peaceld.store import _request, ensure_store, push, remote_query
 
@@ -45,7 +45,7 @@ CROSS = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a ?i ?f"
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("kg") / "dist"
-    build(ROOT, out, validate=False)
+    build(ROOT, out_dir=out, validate=False)
     ensure_store(out)
     return out
 
@@ -101,7 +101,7 @@ def test_leak_inputs_outside_the_project_mapping(tmp_path: Path) -> None:
     (tmp_path / "evil.yaml").write_text("rules: []\n")
     project = new_project(tmp_path / "p", '[[inputs]]\nfiles = []\nmapping = "../evil.yaml"\n')
     with pytest.raises(PeaceldError, match="inside"):
-        Project.open(project).extra_inputs()
+        ProjectFolder.open(project).extra_inputs()
 
 
 @pytest.mark.parametrize("text", [
@@ -116,7 +116,7 @@ def test_leak_service_guard_bypass(dist: Path, text: str) -> None:
         query = text.replace("{url}", canary.url)
         assert service_calls(query)
         with pytest.raises(PeaceldError, match="SERVICE calls are refused"):
-            run_local(query, dist / "store", fmt="json", timeout=10)
+            run_local(query, location=dist / "store", fmt="json", timeout=10)
         result = CliRunner().invoke(main, ["query", "--dist", str(dist), "-e", query])
         one_line_error(result, "-e:", "SERVICE")
         time.sleep(0.2)
@@ -350,7 +350,7 @@ def test_traceback_read_only_dist(tmp_path: Path) -> None:
     if os.geteuid() == 0:
         pytest.skip("root writes to read-only folders")
     out = tmp_path / "dist"
-    build(ROOT, out, validate=False)
+    build(ROOT, out_dir=out, validate=False)
     out.resolve().chmod(0o555)
     try:
         one_line_error(CliRunner().invoke(main, ["query", "--dist", str(out), "-e", "ASK {}"]))
@@ -362,7 +362,7 @@ def test_traceback_read_only_dist_as_root(tmp_path: Path, monkeypatch: pytest.Mo
                                            ) -> None:
     """Where permissions do not stop us (root), a store that cannot be written is one line."""
     out = tmp_path / "dist"
-    build(ROOT, out, validate=False)
+    build(ROOT, out_dir=out, validate=False)
 
     def refuse(*_args: object) -> None:
         raise PermissionError(13, "Permission denied")
@@ -411,7 +411,7 @@ def test_hang_default_query_timeout(dist: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(query_module, "DEFAULT_TIMEOUT", 1.0)
     start = time.monotonic()
     with pytest.raises(PeaceldError, match="stopped after 1 s"):
-        run_local(CROSS, dist / "store", fmt="json")
+        run_local(CROSS, location=dist / "store", fmt="json")
     assert time.monotonic() - start < 4
 
 
@@ -443,14 +443,14 @@ def test_hang_endpoint_slow_drip() -> None:
         with serving(drip(head, 0.3, stop)) as server:
             start = time.monotonic()
             with pytest.raises(PeaceldError, match="no complete answer within 2 s"):
-                run_remote(f"{server.url}/q", "SELECT * {?s ?p ?o}", "json", timeout=2)
+                run_remote(f"{server.url}/q", "SELECT * {?s ?p ?o}", fmt="json", timeout=2)
             assert time.monotonic() - start < 3.5
             stop.set()
         stop.clear()
         with serving(drip(b"HTTP/1.1 2", 0.3, stop)) as server:  # the status line drips too
             start = time.monotonic()
             with pytest.raises(PeaceldError, match="no complete answer"):
-                run_remote(f"{server.url}/q", "ASK {}", "json", timeout=1.5)
+                run_remote(f"{server.url}/q", "ASK {}", fmt="json", timeout=1.5)
             assert time.monotonic() - start < 3
     finally:
         stop.set()
@@ -513,7 +513,7 @@ def test_push_partial_failure_then_resume(oxigraph_server: str, dist: Path,
     graphs = store.graphs_to_push(load_dataset(dist / "peaceld.nq"))
     assert f"Pushed {len(graphs) - 10} graphs" in result.stdout
     count = "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-    _, body = run_remote(f"{oxigraph_server}/query", count, "csv")
+    body = run_remote(f"{oxigraph_server}/query", count, fmt="csv").data
     rows = body.decode().split("\r\n")[1:-1]
     assert {g: int(n) for g, n in (row.split(",") for row in rows)} == {
         g: len(t) for g, t in graphs.items()}

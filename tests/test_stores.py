@@ -20,7 +20,7 @@ from peaceld.store import DATA_GRAPH
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("kg")
-    build(bundled_root(), out, validate=False)
+    build(bundled_root(), out_dir=out, validate=False)
     return out
 
 

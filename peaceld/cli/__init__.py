@@ -47,9 +47,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import build, export, ontology, query, validate
+    from . import build, export, facts, ontology, query, serve, validate
 
-    for module in (build, ontology, validate, export, query):
+    for module in (build, facts, ontology, validate, export, query, serve):
         module.register(main)
 
 

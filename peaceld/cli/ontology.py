@@ -7,14 +7,15 @@ from pathlib import Path
 
 import click
 
+from ..api import Project
 from ..atomic import write_atomic
-from ..ontology import LEVELS, check_ontology, generate_reference, markdown_to_html
-from ..project import bundled_root
+from ..ontology import check_ontology, generate_reference, markdown_to_html
 from .render import print_table
 
 
-def _default_ontology() -> Path:
-    return bundled_root() / "ontology" / "peaceld.ttl"
+def _ontology(path: Path | None) -> Path | list[Path]:
+    """The file given, else every ontology file of the current project (bundled first)."""
+    return path if path is not None else Project().folder.files("ontology")
 
 
 @click.group("ontology")
@@ -32,10 +33,11 @@ def ontology_group() -> None:
 def check_cmd(path: Path | None, fail_on: str, no_reasoner: bool, fmt: str) -> None:
     """Reason over an ontology (HermiT) and report quality problems in our own terms.
 
-    Reports inconsistency and unsatisfiable classes, then missing labels or definitions,
-    duplicate labels, undeclared terms, missing domains or ranges, hierarchy cycles and
-    header gaps. Exit 0 when clean, 1 with findings at or above --fail-on, 2 when the file
-    cannot be used.
+    Without PATH: the ontology files of the current project (the bundled ontology plus the
+    project's own files). Reports inconsistency and unsatisfiable classes, then missing
+    labels or definitions, duplicate labels, undeclared terms, missing domains or ranges,
+    hierarchy cycles and header gaps. Exit 0 when clean, 1 with findings at or above
+    --fail-on, 2 when the file cannot be used.
 
     \b
     Examples:
@@ -43,7 +45,7 @@ def check_cmd(path: Path | None, fail_on: str, no_reasoner: bool, fmt: str) -> N
       peaceld ontology check my-extension.ttl --fail-on warn
       peaceld ontology check --no-reasoner --format json
     """
-    report = check_ontology(path or _default_ontology(), reasoner=not no_reasoner)
+    report = check_ontology(_ontology(path), reasoner=not no_reasoner)
     if fmt == "json":
         click.echo(report.to_json())
     else:
@@ -62,11 +64,13 @@ def check_cmd(path: Path | None, fail_on: str, no_reasoner: bool, fmt: str) -> N
 def docs_cmd(path: Path | None, out_dir: Path) -> None:
     """Write a reference of every class, property and concept (Markdown and HTML).
 
+    Without PATH: the ontology files of the current project.
+
     \b
     Example:
       peaceld ontology docs --out docs
     """
-    markdown = generate_reference(path or _default_ontology())
+    markdown = generate_reference(_ontology(path))
     write_atomic(out_dir / "ontology.md", markdown.encode("utf-8"))
     title = markdown.splitlines()[0].lstrip("# ")
     write_atomic(out_dir / "ontology.html", markdown_to_html(markdown, title).encode("utf-8"))
@@ -76,6 +80,3 @@ def docs_cmd(path: Path | None, out_dir: Path) -> None:
 def register(group: click.Group) -> None:
     """Add this module's commands to the peaceld group."""
     group.add_command(ontology_group)
-
-
-__all__ = ["LEVELS", "register"]

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
-import pyoxigraph as ox
 
+from ..api import Project
 from ..errors import PeaceldError
-from ..export import FORMATS
-from ..project import find_project
-from ..query import load_library, read_query, run_local, run_remote, table_rows
-from ..store import ensure_store
-from .export import ensure_build
-from .render import print_table, write_data
+from ..query import RESULT_FORMATS, read_query
+from ..rdfio import FORMATS
+from .export import DIST_OPTION
+from .render import console, print_table, write_data
 
-OUTPUTS = ["table", "csv", "tsv", "json", "xml", *[f for f in sorted(FORMATS) if f != "xml"]]
+OUTPUTS = ["table", *RESULT_FORMATS, *[f for f in sorted(FORMATS) if f != "xml"]]
 
 
 @click.command("query")
@@ -27,8 +24,9 @@ OUTPUTS = ["table", "csv", "tsv", "json", "xml", *[f for f in sorted(FORMATS) if
 @click.option("--list", "list_", is_flag=True, help="List the library's queries.")
 @click.option("-f", "--format", "fmt", type=click.Choice(OUTPUTS), default="table",
               show_default=True, help="SELECT/ASK: table, csv, tsv, json, xml (W3C result "
-              "formats). CONSTRUCT/DESCRIBE: ttl, nt, nq, trig, jsonld, xml.")
-@click.option("--endpoint", help="Query this SPARQL endpoint instead of the embedded store.")
+              "formats). CONSTRUCT/DESCRIBE: table gives Turtle; ttl, nt, nq, trig, jsonld.")
+@click.option("--endpoint", help="Query this SPARQL endpoint (http or https) instead of the "
+              "embedded store.")
 @click.option("--timeout", type=float, help="Stop the query after this many seconds "
               "(default: 120 on the embedded store, 60 for an endpoint).")
 @click.option("--max-memory", type=int, help="Stop a local query that needs more than this "
@@ -37,16 +35,18 @@ OUTPUTS = ["table", "csv", "tsv", "json", "xml", *[f for f in sorted(FORMATS) if
 @click.option("--allow-service", is_flag=True, help="Allow SERVICE calls to other endpoints.")
 @click.option("--allow-insecure", is_flag=True, help="Allow sending credentials to an "
               "endpoint over plain http on another machine.")
-@click.option("--dist", type=click.Path(file_okay=False, path_type=Path),
-              help="The build folder (default: ./dist, built first if missing).")
+@DIST_OPTION
 def query_cmd(file: Path | None, expression: str | None, name: str | None, list_: bool,
               fmt: str, endpoint: str | None, timeout: float | None, max_memory: int | None,
               allow_service: bool, allow_insecure: bool, dist: Path | None) -> None:
     """Ask the knowledge graph a question in SPARQL; get a table (or W3C results) back.
 
-    Prefixes pld:, pldc:, pldid:, rdfs:, skos:, dcterms:, prov:, org:, owl:, xsd: and the
-    others of peaceld are predeclared. The default graph is the union of all graphs; use
-    GRAPH ?passage { ... } to see which source passage says what.
+    Every prefix peaceld writes is predeclared: pld:, pldc:, rdfs:, skos:, dcterms:, prov:,
+    org:, owl:, xsd:, and one per kind of entity (operation:, organisation:, state:, ...), so
+    a name copied from a table works in the next query. The embedded store's default graph
+    is the union of all graphs; use GRAPH ?passage { ... } to see which source passage says
+    what. A remote store answers provenance questions only when its default graph is the
+    union of its graphs (Oxigraph: serve --union-default-graph; see docs/triple-stores.md).
 
     \b
     Examples:
@@ -56,59 +56,36 @@ def query_cmd(file: Path | None, expression: str | None, name: str | None, list_
       peaceld query my-question.rq -f csv > answers.csv
       peaceld query --name outcomes-by-source --endpoint http://127.0.0.1:7878/query
     """
-    library = load_library(find_project(None).files("queries"))
+    project = Project(dist=dist)
     if list_:
         print_table("Query library", ["name", "title"],
-                    [[q.name, q.title] for q in sorted(library.values(), key=lambda q: q.name)])
+                    [[q.name, q.title] for q in sorted(project.queries().values(),
+                                                       key=lambda q: q.name)])
         return
     given = [x for x in (file, expression, name) if x]
     if len(given) != 1:
         raise PeaceldError("give exactly one of FILE, -e QUERY or --name NAME (or --list)")
-    if name is not None:
-        if name not in library:
-            import difflib
-
-            close = difflib.get_close_matches(name, sorted(library), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else " (see 'peaceld query --list')"
-            raise PeaceldError(f"no query named {name!r}{hint}")
-        text, source = library[name].text, str(library[name].path)
-    elif file is not None:
+    text, source = None, None
+    if file is not None:
         text, source = read_query(file), str(file)
+    elif expression is not None:
+        text, source = expression, "-e"
+    as_table = fmt == "table"
+    result = project.query(text, name=name, fmt=None if as_table else fmt, endpoint=endpoint,
+                           timeout=timeout, max_memory=max_memory, allow_service=allow_service,
+                           allow_insecure=allow_insecure, source=source)
+    if result.kind == "select" and as_table:
+        head, rows = result.table()
+        print_table(f"{len(rows)} row(s)", head, rows)
+        if not rows and endpoint:
+            console(stderr=True).print(
+                "0 rows from the endpoint: if its default graph is not the union of its "
+                "graphs, patterns outside GRAPH find nothing (see docs/triple-stores.md)",
+                markup=False)
+    elif result.kind == "ask" and as_table:
+        click.echo("true" if result.boolean else "false")
     else:
-        text, source = expression or "", "-e"
-    if endpoint:
-        kind, payload = run_remote(endpoint, text, fmt, timeout, source, allow_service,
-                                   (max_memory << 20) if max_memory else None, allow_insecure)
-    else:
-        location = ensure_store(ensure_build(dist))
-        kind, payload = run_local(text, location, None, fmt, timeout, source, allow_service,
-                                  max_memory)
-    _render(kind, payload, fmt)
-
-
-def _render(kind: str, payload: object, fmt: str) -> None:
-    out = sys.stdout
-    if kind == "ask":
-        if isinstance(payload, bytes):
-            write_data(payload)
-        else:
-            out.write(("true" if payload else "false") + "\n")
-        return
-    if kind == "select":
-        assert isinstance(payload, bytes)
-        if fmt == "table":
-            head, rows = table_rows(payload)
-            print_table(f"{len(rows)} row(s)", head, rows)
-        else:
-            write_data(payload)
-        return
-    assert isinstance(payload, bytes)
-    triples = list(ox.parse(payload, format=ox.RdfFormat.N_TRIPLES))
-    graph_format = fmt if fmt in FORMATS else "ttl"
-    quads = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
-    from ..export import serialize
-
-    write_data(serialize(quads, graph_format, "all"))
+        write_data(result.data)
 
 
 def register(group: click.Group) -> None:

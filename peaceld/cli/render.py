@@ -8,11 +8,13 @@ data can neither restyle nor clear the terminal, nor hide a link.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -34,13 +36,13 @@ def dim(message: object) -> str:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """A table: boxed with rich on a terminal, tab-separated lines when piped."""
+    """A table: boxed with rich on a terminal; tab-separated lines (a header line, then one
+    line per row, nothing else) when piped, so the output loads as TSV."""
     out = console()
     if not out.is_terminal:
-        out.print(f"# {inert(title, keep='')}", markup=False)
-        out.print("\t".join(inert(str(c), keep="") for c in columns), markup=False)
-        for row in rows:
-            out.print("\t".join(inert(str(c), keep="") for c in row), markup=False)
+        lines = ["\t".join(inert(str(c), keep="") for c in columns),
+                 *("\t".join(inert(str(c), keep="") for c in row) for row in rows)]
+        out.file.write("".join(line + "\n" for line in lines))
         return
     table = Table(title=Text(inert(title, keep="")), title_justify="left")
     for i, col in enumerate(columns):
@@ -65,3 +67,23 @@ def write_data(payload: bytes) -> None:
 
 def _numeric(rows: Sequence[Sequence[object]], i: int) -> bool:
     return bool(rows) and all(isinstance(r[i], int | float) for r in rows)
+
+
+@contextlib.contextmanager
+def progress_bar(what: str) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar on a terminal's stderr; silent when stderr is not a terminal.
+
+    Yields ``advance(done, total, item)``."""
+    err = console(stderr=True)
+    if not err.is_terminal:
+        yield lambda done, total, item: None
+        return
+    with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.description}", markup=False), console=err,
+                  transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def advance(done: int, total: int, item: str) -> None:
+            bar.update(task, completed=done, total=total, description=inert(item, keep=""))
+
+        yield advance

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..validate import FORMAT_NAMES, RANK, validate_files
+from ..api import Project
+from ..validate import FORMAT_NAMES, RANK
 
 
 @click.command("validate")
@@ -47,8 +48,9 @@ def validate_cmd(files: tuple[Path, ...], report_format: str, fail_on: str,
       peaceld validate kg.nq --class pld:PeaceOperation -f junit > report.xml
       peaceld validate data.jsonld -f turtle > report.ttl
     """
-    report = validate_files(list(files), input_format, mapping, list(shape_files) or None,
-                            None, list(focus) or None, list(classes) or None, engine)
+    report = Project().validate(list(files), fmt=input_format, mapping=mapping,
+                                shapes=list(shape_files) or None, focus=list(focus) or None,
+                                classes=list(classes) or None, engine=engine)
     text = report.render(report_format)
     sys.stdout.write(text)
     if report.at_or_above(fail_on.capitalize()) and RANK[fail_on.capitalize()]:

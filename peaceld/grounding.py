@@ -1,0 +1,468 @@
+"""Is every fact grounded in the passage it cites? The core of ``peaceld facts check``.
+
+A fact records, for each passage it cites, its **evidence**: the span of the passage that
+supports it (character offsets into the article, inside the passage) and the **mentions**,
+the few words that span uses for the subject and for each value the fact claims::
+
+    - kind: practice
+      at: s1p2
+      id: military-diplomacy
+      objectives: [trust-building]
+      evidence: {span: [678, 927], subject: military diplomacy,
+                 mentions: {trust-building: builds trust}}
+
+A fact is *grounded* when every mention occurs in its evidence span and every alias or
+acronym it claims (``aka``, ``acronym``) occurs in a passage it cites. A reading that the
+passage implies but does not state is marked ``basis: inferred`` with a one-line ``reason``
+and counted apart. Identifications the curators make themselves (``kind: identification``)
+are not claims of the article; they go to the curators' graph and are not checked here.
+
+The article texts are not part of a project (they are cited, not copied); the check looks
+for ``<article-id>.txt`` in the folders it is given. Without the text, offsets are still
+checked against the passage table, but mentions cannot be, and the fact is *unverified*.
+
+The same evidence is published by the build with the W3C Web Annotation vocabulary
+(:func:`evidence_quads`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from .errors import PeaceldError
+from .namespaces import CONCEPT, GRAPH, ID, PLD, PREFIXES
+from .passages import digest
+from .records import Record, read_records
+
+OA = "http://www.w3.org/ns/oa#"
+CURATORS_GRAPH = GRAPH + "curators"
+SOURCES_GRAPH = GRAPH + "sources"
+
+#: Kinds that describe sources, not claims.
+SOURCE_KINDS = frozenset({"article", "article-text", "passage"})
+#: Kinds of the curators' own statements (not claims of an article).
+CURATOR_KINDS = frozenset({"identification"})
+#: Fields that are bookkeeping, names or our own classification, not a value to ground.
+NOT_CLAIMED = frozenset({"kind", "at", "id", "name", "note", "evidence", "basis", "reason",
+                         "category", "position"})
+ALIAS_FIELDS = ("acronym", "aka")
+#: The field that names the subject, for kinds whose subject is not the fact's own entity.
+SUBJECT_FIELD = {"challenge": "faced_by", "objective": "of", "principle": "principle",
+                 "assessment": "operation"}
+#: Fields that place a fact in a structure the curators made (a step's transition and
+#: position), not values the passage is asked to name.
+STRUCTURE = {"step": ("transition", "position")}
+#: A mention is a few words, never a sentence.
+MAX_MENTION_WORDS = 8
+MAX_MENTION_CHARS = 70
+BASES = ("stated", "inferred")
+
+
+def normalise(text: str) -> str:
+    """Compare text ignoring case, curly quotes, dashes and runs of white space."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u2010", "-")
+    text = text.replace("\u2013", "-").replace("\u2014", "-")
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+@dataclass(frozen=True)
+class PassageRef:
+    article: str
+    id: str
+    start: int
+    end: int
+    sha256: str
+
+
+@dataclass
+class Evidence:
+    """One cited passage's support for a fact."""
+
+    passage: PassageRef
+    start: int
+    end: int
+    subject: str | None
+    mentions: dict[str, str]
+
+
+@dataclass
+class FactResult:
+    """The verdict on one fact: grounded, inferred, unverified or ungrounded, and why."""
+
+    file: str
+    line: int
+    kind: str
+    subject: str
+    status: str
+    problems: list[str] = field(default_factory=list)
+    basis: str = "stated"
+    reason: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        """``file:line``, the file relative to the current folder where it is below it."""
+        path = Path(self.file)
+        with contextlib.suppress(ValueError):
+            path = path.resolve().relative_to(Path.cwd().resolve())
+        return f"{path}:{self.line}"
+
+
+@dataclass
+class GroundingReport:
+    """What ``facts check`` found, fact by fact."""
+
+    facts: list[FactResult]
+    errors: list[PeaceldError] = field(default_factory=list)
+    missing_articles: list[str] = field(default_factory=list)
+    curators: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.facts if f.status == status)
+
+    @property
+    def total(self) -> int:
+        return len(self.facts)
+
+    @property
+    def share_grounded(self) -> float:
+        """Grounded or marked inferred, out of all facts (1.0 when there are none)."""
+        ok = self.count("grounded") + self.count("inferred")
+        return ok / self.total if self.total else 1.0
+
+    @property
+    def failures(self) -> list[FactResult]:
+        return [f for f in self.facts if f.status not in ("grounded", "inferred")]
+
+    def ok(self, strict: bool = False) -> bool:
+        """No broken evidence; with ``strict``, also nothing ungrounded or unverified."""
+        return not self.errors and (not strict or not self.failures)
+
+    def summary(self) -> str:
+        return (f"{self.count('grounded')} grounded, {self.count('inferred')} inferred, "
+                f"{self.count('ungrounded')} ungrounded, {self.count('unverified')} unverified "
+                f"of {self.total} facts ({self.share_grounded:.1%} grounded or inferred); "
+                f"{self.curators} curators' identification(s)")
+
+    def lines(self, limit: int | None = None) -> list[str]:
+        """``file:line: what is wrong`` for every fact that is not grounded."""
+        out = [str(e) for e in self.errors]
+        for f in self.failures:
+            out.append(f"{f.where}: {f.kind} {f.subject}: {'; '.join(f.problems)}")
+        return out if limit is None else out[:limit]
+
+
+def article_dirs(project_root: Path, extra: Iterable[Path] = ()) -> list[Path]:
+    """Where to look for article texts: given folders, ``PROJECT/articles``,
+    ``$PEACELD_ARTICLES`` (``:``-separated), then ``../shared/seeds`` beside the project."""
+    dirs = [Path(d) for d in extra]
+    dirs.append(project_root / "articles")
+    env = os.environ.get("PEACELD_ARTICLES")
+    if env:
+        dirs += [Path(d) for d in env.split(os.pathsep) if d]
+    dirs.append(project_root.parent / "shared" / "seeds")
+    return [d for d in dirs if d.is_dir()]
+
+
+def _passages(files: list[Path]) -> dict[tuple[str, str], PassageRef]:
+    out: dict[tuple[str, str], PassageRef] = {}
+    for path in files:
+        if not path.name.endswith(".passages.yaml"):
+            continue
+        for rec in read_records(path):
+            v = rec.values
+            if v.get("kind") == "passage":
+                source = (rec.meta or {}).get("source", "")
+                out[(source, str(v["id"]))] = PassageRef(source, str(v["id"]), int(v["start"]),
+                                                         int(v["end"]), str(v["sha256"]))
+    return out
+
+
+def _texts(articles: set[str], dirs: list[Path]) -> dict[str, str]:
+    texts = {}
+    for article in sorted(articles):
+        for d in dirs:
+            path = d / f"{article}.txt"
+            if path.is_file():
+                try:
+                    texts[article] = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise PeaceldError(f"cannot read article: {exc}", file=path) from None
+                break
+    return texts
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def claimed_values(rec: Record) -> list[str]:
+    """The values a fact claims that need a mention (references, concepts, years...)."""
+    kind = str(rec.values.get("kind"))
+    skip = set(NOT_CLAIMED) | set(ALIAS_FIELDS)
+    if kind in SUBJECT_FIELD:
+        skip.add(SUBJECT_FIELD[kind])
+    skip.update(STRUCTURE.get(kind, ()))
+    values: list[str] = []
+    for name, value in rec.values.items():
+        if name in skip:
+            continue
+        for v in _as_list(value):
+            s = str(v)
+            if s not in values:
+                values.append(s)
+    return values
+
+
+def subject_key(rec: Record) -> str:
+    kind = str(rec.values.get("kind"))
+    return str(rec.values.get(SUBJECT_FIELD.get(kind, "id"), rec.values.get("name", "?")))
+
+
+def _parse_evidence(rec: Record, cited: list[str], source: str,
+                    passages: dict[tuple[str, str], PassageRef],
+                    problems: list[str]) -> list[Evidence]:
+    raw = rec.values.get("evidence")
+    items = _as_list(raw)
+    out: list[Evidence] = []
+    for item in items:
+        if not isinstance(item, dict):
+            problems.append("each evidence item is a mapping with span, subject and mentions")
+            continue
+        unknown = sorted(set(item) - {"at", "span", "subject", "mentions"})
+        if unknown:
+            problems.append(f"unknown evidence field {unknown[0]!r}")
+        at = item.get("at")
+        if at is None:
+            if len(cited) != 1:
+                problems.append("evidence for a fact citing several passages names its 'at'")
+                continue
+            at = cited[0]
+        at = str(at)
+        if at not in cited:
+            problems.append(f"evidence from {at}, which the fact does not cite")
+            continue
+        passage = passages.get((source, at))
+        if passage is None:
+            problems.append(f"unknown passage {at}")
+            continue
+        span = item.get("span")
+        if (not isinstance(span, list) or len(span) != 2
+                or not all(isinstance(x, int) and not isinstance(x, bool) for x in span)):
+            problems.append(f"evidence span of {at} is two offsets [start, end]")
+            continue
+        start, end = span
+        if not passage.start <= start < end <= passage.end:
+            problems.append(f"span [{start}, {end}] is not inside passage {at} "
+                            f"[{passage.start}, {passage.end}]")
+            continue
+        mentions = item.get("mentions") or {}
+        if not isinstance(mentions, dict):
+            problems.append("mentions is a mapping from a value to the words used for it")
+            mentions = {}
+        subject = item.get("subject")
+        out.append(Evidence(passage, start, end, None if subject is None else str(subject),
+                            {str(k): str(v) for k, v in mentions.items()}))
+    return out
+
+
+def check_fact(rec: Record, passages: dict[tuple[str, str], PassageRef],
+               texts: dict[str, str]) -> FactResult:
+    """Check one fact against its passages (and the article text, where it is known)."""
+    v = rec.values
+    kind = str(v.get("kind"))
+    source = str((rec.meta or {}).get("source", ""))
+    result = FactResult(rec.file, rec.line, kind, subject_key(rec), "grounded")
+    problems = result.problems
+    basis = v.get("basis", "stated")
+    if basis not in BASES:
+        problems.append(f"basis is 'stated' or 'inferred', not {basis!r}")
+        basis = "stated"
+    result.basis = str(basis)
+    reason = v.get("reason")
+    result.reason = None if reason is None else str(reason).strip()
+    if basis == "inferred" and not result.reason:
+        problems.append("an inferred fact gives a one-line reason")
+    elif reason is not None and basis != "inferred":
+        problems.append("'reason' goes with 'basis: inferred'")
+    cited = [str(a) for a in _as_list(v.get("at"))]
+    evidence = _parse_evidence(rec, cited, source, passages, problems)
+    result.evidence = evidence
+    text = texts.get(source)
+    unverified = text is None
+    if text is not None and any(digest(text[e.passage.start:e.passage.end]) != e.passage.sha256
+                                for e in evidence):
+        problems.append("the article text differs from its passage table")
+        unverified = True
+
+    for ev in evidence:
+        for words in ([ev.subject] if ev.subject else []) + list(ev.mentions.values()):
+            if len(words.split()) > MAX_MENTION_WORDS or len(words) > MAX_MENTION_CHARS:
+                problems.append(f"mention {words[:30]!r}... is longer than a few words")
+    if basis == "stated":
+        if not evidence:
+            problems.append("no evidence span (evidence: {span: [start, end], ...})")
+        else:
+            cited_with = {e.passage.id for e in evidence}
+            missing_passages = [a for a in cited if a not in cited_with]
+            if missing_passages:
+                problems.append(f"no evidence from {', '.join(missing_passages)}")
+            if any(e.subject is None for e in evidence):
+                problems.append("no mention of the subject")
+            mentioned = {k for e in evidence for k in e.mentions}
+            claimed = claimed_values(rec)
+            missing = [x for x in claimed if x not in mentioned]
+            if missing:
+                problems.append(f"no mention for {', '.join(missing)}")
+            extra = sorted(mentioned - set(claimed))
+            if extra:
+                problems.append(f"a mention for {', '.join(extra)}, which the fact does not claim")
+    if not unverified:
+        for ev in evidence:
+            span = normalise(text[ev.start:ev.end])  # type: ignore[index]
+            for key, words in ([("subject", ev.subject)] if ev.subject else []) + sorted(
+                    ev.mentions.items()):
+                if normalise(words) not in span:
+                    problems.append(f"{ev.passage.id} [{ev.start}, {ev.end}] does not say "
+                                    f"{words!r} (for {key})")
+        cited_text = " ".join(normalise(text[p.start:p.end])  # type: ignore[index]
+                              for a in cited if (p := passages.get((source, a))))
+        for name in ALIAS_FIELDS:
+            for alias in _as_list(v.get(name)):
+                if normalise(str(alias)) not in cited_text:
+                    problems.append(f"{name} {alias!r} is not used by {', '.join(cited)} "
+                                    "(a curators' identification goes in kind: identification)")
+    if problems:
+        result.status = "ungrounded"
+    elif unverified:
+        result.status = "unverified"
+        problems.append("article text not found, mentions not verified")
+    elif basis == "inferred":
+        result.status = "inferred"
+    return result
+
+
+def check_files(fact_files: list[Path], dirs: list[Path]) -> GroundingReport:
+    """Check every fact of these files; article texts are looked up in ``dirs``."""
+    passages = _passages(fact_files)
+    report = GroundingReport([])
+    records: list[Record] = []
+    for path in fact_files:
+        if path.name.endswith(".passages.yaml"):
+            continue
+        try:
+            records += [r for r in read_records(path)
+                        if str(r.values.get("kind")) not in SOURCE_KINDS]
+        except PeaceldError as exc:
+            report.errors.append(exc)
+    articles = {str((r.meta or {}).get("source", "")) for r in records}
+    texts = _texts(articles, dirs)
+    report.missing_articles = sorted(articles - set(texts))
+    for rec in records:
+        if str(rec.values.get("kind")) in CURATOR_KINDS:
+            report.curators += 1
+            continue
+        report.facts.append(check_fact(rec, passages, texts))
+    return report
+
+
+def check_project(project_dir: Path | None = None,
+                  articles: Iterable[Path] = ()) -> GroundingReport:
+    """Check the facts of a project folder (or the bundled dataset)."""
+    from .project import find_project
+
+    project = find_project(project_dir)
+    return check_files(project.fact_files(), article_dirs(project.root, articles))
+
+
+# --- publishing the evidence ----------------------------------------------------------------
+
+
+def _lit_int(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer"))
+
+
+def evidence_quads(report: GroundingReport, subjects: dict[tuple[str, int], str]
+                   ) -> Iterator[ox.Quad]:
+    """Web Annotation triples for every evidence span, in the graph of its passage.
+
+    One ``oa:Annotation`` per fact and passage: its target is the article, narrowed by an
+    ``oa:TextPositionSelector`` (``oa:start``/``oa:end``); its body is the fact's subject
+    (``subjects`` maps (file, line) to its IRI); ``pld:basis`` says whether the passage
+    states the claim or the curators read it from the passage (with the reason).
+    """
+    rdf_type = ox.NamedNode(PREFIXES["rdf"] + "type")
+    comment = ox.NamedNode(PREFIXES["rdfs"] + "comment")
+    label = ox.NamedNode(PREFIXES["rdfs"] + "label")
+    for fact in report.facts:
+        body = subjects.get((fact.file, fact.line))
+        for ev in fact.evidence:
+            graph = ox.NamedNode(f"{ID}passage/{ev.passage.article}/{ev.passage.id}")
+            key = hashlib.sha256(json.dumps([body, fact.kind, ev.start, ev.end, fact.basis,
+                                             sorted(ev.mentions)]).encode()).hexdigest()[:12]
+            ann = ox.NamedNode(f"{ID}evidence/{ev.passage.article}/{ev.passage.id}/{key}")
+            target = ox.NamedNode(ann.value + "#target")
+            selector = ox.NamedNode(ann.value + "#selector")
+            triples = [
+                (ann, rdf_type, ox.NamedNode(OA + "Annotation")),
+                (ann, ox.NamedNode(OA + "motivatedBy"),
+                 ox.NamedNode(OA + ("describing" if fact.basis == "stated" else "assessing"))),
+                (ann, ox.NamedNode(OA + "hasTarget"), target),
+                (ann, ox.NamedNode(PLD + "basis"), ox.NamedNode(f"{CONCEPT}basis/{fact.basis}")),
+                (ann, label, ox.Literal(f"evidence in {ev.passage.article} {ev.passage.id} "
+                                        f"[{ev.start}, {ev.end}]", language="en")),
+                (target, rdf_type, ox.NamedNode(OA + "SpecificResource")),
+                (target, ox.NamedNode(OA + "hasSource"),
+                 ox.NamedNode(f"{ID}source/{ev.passage.article}")),
+                (target, ox.NamedNode(OA + "hasScope"), graph),
+                (target, ox.NamedNode(OA + "hasSelector"), selector),
+                (selector, rdf_type, ox.NamedNode(OA + "TextPositionSelector")),
+                (selector, ox.NamedNode(OA + "start"), _lit_int(ev.start)),
+                (selector, ox.NamedNode(OA + "end"), _lit_int(ev.end)),
+            ]
+            if body is not None:
+                triples.append((ann, ox.NamedNode(OA + "hasBody"), ox.NamedNode(body)))
+            if fact.basis == "inferred" and fact.reason:
+                triples.append((ann, comment, ox.Literal(fact.reason, language="en")))
+            for s, p, o in triples:
+                yield ox.Quad(s, p, o, graph)
+    if report.curators:
+        graph = ox.NamedNode(CURATORS_GRAPH)
+        yield ox.Quad(graph, label, ox.Literal("identifications made by the peaceld curators",
+                                               language="en"), ox.NamedNode(SOURCES_GRAPH))
+        yield ox.Quad(graph, comment, ox.Literal(
+            "Names and acronyms that the curators attach to an entity where the cited article "
+            "does not use them; not a claim of any article.", language="en"),
+            ox.NamedNode(SOURCES_GRAPH))
+
+
+def fact_subjects(mapper: Any, fact_files: list[Path]) -> dict[tuple[str, int], str]:
+    """The subject IRI of each fact (file, line), by mapping it alone with a declared mapper."""
+    out: dict[tuple[str, int], str] = {}
+    for path in fact_files:
+        if path.name.endswith(".passages.yaml"):
+            continue
+        for rec in read_records(path):
+            if str(rec.values.get("kind")) in SOURCE_KINDS:
+                continue
+            buffer = io.StringIO()
+            before = len(mapper.errors)
+            mapper.emit([rec], buffer, True)
+            del mapper.errors[before:]
+            first = buffer.getvalue().split(" ", 1)[0]
+            if first.startswith("<") and first.endswith(">"):
+                out[(rec.file, rec.line)] = first[1:-1]
+    return out
