@@ -4,6 +4,7 @@ whole folders switched in one step (``write_folder``)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
@@ -21,8 +22,11 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8",
                 newline: str | None = None) -> Iterator[IO]:
     """Open ``path`` for writing; on success it replaces the target, on error it vanishes."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise PeaceldError(f"cannot write: {exc.strerror or exc}", file=path) from None
     try:
         if "b" in mode:
             handle = os.fdopen(fd, mode)
@@ -32,9 +36,18 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8",
             yield handle
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.errno in _WRITE_ERRORS:  # the disk, not the input: one line, target untouched
+            raise PeaceldError(f"cannot write: {exc.strerror}; {path.name} is untouched",
+                               file=path) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 
 
 def _umask() -> int:

@@ -42,7 +42,8 @@ class PeaceldError(Exception):
     @classmethod
     def syntax(cls, exc: SyntaxError, file: str | Path) -> PeaceldError:
         """An RDF parser's syntax error, at its line and column of ``file``."""
-        return cls(f"syntax error: {exc.msg}", file=file, line=exc.lineno, column=exc.offset)
+        what = str(exc.msg).replace("\r", "\\r").replace("\n", "\\n")  # one line
+        return cls(f"syntax error: {what}", file=file, line=exc.lineno, column=exc.offset)
 
     def __str__(self) -> str:
         where = ""

@@ -133,21 +133,26 @@ class ProjectFolder:
         out = []
         for item in self.config.get("inputs", []):
             files = []
-            for pattern in item.get("files", []):
-                _check_relative(pattern, cfg)
-                for p in sorted(self.root.glob(pattern)):
-                    files.append(self.confined(p, pattern))
-            _check_relative(item["mapping"], cfg)
-            mapping = self.root / item["mapping"]
-            if not mapping.is_file() and self.reuses_bundled:  # a bundled mapping, by name
-                bundled = bundled_root().resolve()
-                mapping = (bundled / item["mapping"]).resolve()
-                if not mapping.is_relative_to(bundled):
-                    raise PeaceldError(f"{_show(item['mapping'])} leads outside the bundled "
-                                       "data", file=cfg)
-            else:
-                mapping = self.confined(mapping, item["mapping"])
-            if not mapping.is_file():
+            try:
+                for pattern in item.get("files", []):
+                    _check_relative(pattern, cfg)
+                    for p in sorted(self.root.glob(pattern)):
+                        files.append(self.confined(p, pattern))
+                _check_relative(item["mapping"], cfg)
+                mapping = self.root / item["mapping"]
+                if not mapping.is_file() and self.reuses_bundled:  # a bundled mapping, by name
+                    bundled = bundled_root().resolve()
+                    mapping = (bundled / item["mapping"]).resolve()
+                    if not mapping.is_relative_to(bundled):
+                        raise PeaceldError(f"{_show(item['mapping'])} leads outside the bundled "
+                                           "data", file=cfg)
+                else:
+                    mapping = self.confined(mapping, item["mapping"])
+                found = mapping.is_file()
+            except (OSError, ValueError) as exc:  # a name too long, a malformed pattern
+                what = getattr(exc, "strerror", None) or str(exc)
+                raise PeaceldError(f"[[inputs]]: {what}", file=cfg) from None
+            if not found:
                 raise PeaceldError(f"mapping {item['mapping']!r} not found", file=cfg)
             out.append(Input(sorted(set(files)), mapping))
         return out

@@ -325,20 +325,21 @@ def run_remote(endpoint: str, text: str, *, fmt: str | None = None,
     # embedded store's whatever the server's own habits are, and is well-formed.
     body = remote_query(endpoint, query, RESULT_FORMATS["json"][1], timeout or 60, limit,
                         allow_insecure)
-    try:
+    try:  # Oxigraph parses as it goes: serializing reads the whole answer
         results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        kind = "ask" if isinstance(results, ox.QueryBoolean) else "select"
+        return QueryResult(kind, fmt, results.serialize(format=RESULT_FORMATS[fmt][0]))
     except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
         what = " ".join(str(exc).split())[:160]
         raise PeaceldError(f"the endpoint sent an answer that is not SPARQL JSON results: "
                            f"{what}", file=endpoint) from None
-    kind = "ask" if isinstance(results, ox.QueryBoolean) else "select"
-    return QueryResult(kind, fmt, results.serialize(format=RESULT_FORMATS[fmt][0]))
 
 
 def _query_form(text: str) -> str:
-    cleaned = re.sub(r"#[^\n]*|<[^>]*>|\"[^\"]*\"", " ", text)
-    m = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", cleaned, re.IGNORECASE)
-    return m.group(1).upper() if m else "SELECT"
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the query's first form keyword (by its tokens)."""
+    forms = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+    return next((word.upper() for kind, word, _ in tokens(text)
+                 if kind == "name" and word.upper() in forms), "SELECT")
 
 
 def table_rows(json_results: bytes) -> tuple[list[str], list[list[str]]]:

@@ -76,8 +76,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
-            shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-            raise PeaceldError(f"mapping keys must be text: quote {shown!r} as '{shown}'"
+            raise PeaceldError(f"key {key_node.value} is read as a {type(key).__name__}: "
+                               f"quote it ('{key_node.value}') if it is a name"
                                if isinstance(key_node, yaml.ScalarNode)
                                else "mapping keys must be plain text",
                                line=key_node.start_mark.line + 1,
@@ -290,7 +290,10 @@ def csv_layout(path: Path, delimiter: str | None = None) -> CsvLayout | None:
         header_text = b"".join(lines).decode("utf-8")
     except UnicodeDecodeError:
         raise PeaceldError("not valid UTF-8", file=path, line=1) from None
-    header = next(csv.reader([header_text], delimiter=delimiter), [])
+    try:
+        header = next(csv.reader([header_text], delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. a bare CR (old Mac line endings) in the header line
+        raise PeaceldError(f"CSV error: {exc}", file=path, line=1) from None
     header = [h.strip().lstrip("\ufeff") for h in header]
     return CsvLayout(delimiter, header, sum(len(x) for x in lines), len(lines))
 

@@ -99,6 +99,7 @@ def test_crash_kill_9_at_random_moments(projects: dict[str, Path], tmp_path: Pat
             mixed += 1
         else:
             seen[match[0]] += 1
+    print(f"kill -9 runs: {seen}, mixed: {mixed}, one build takes {whole:.2f} s")
     assert mixed == 0, f"{mixed} mixed or broken states of dist/"
     assert seen["killed"] >= 10, seen  # the kills did land during builds
     assert start("b").wait(60) == 0
@@ -207,3 +208,17 @@ def test_crash_store_lock_four_queries_at_once(projects: dict[str, Path],
         assert not list(folder.glob(".store-*"))
         assert (folder / "store").is_dir()
         (folder / "store.sha256").unlink()  # the next round rebuilds it, four at once again
+
+
+def test_crash_full_disk_single_file(tmp_path: Path) -> None:
+    """An export or map output (``atomic_open``) on a full disk: one line, target kept."""
+    from peaceld.errors import PeaceldError
+
+    target = tmp_path / "kg.nt"
+    target.write_text("old\n")
+    with (pytest.raises(PeaceldError, match="No space left on device; kg.nt is untouched"),
+          atomic.atomic_open(target) as handle):
+        handle.write("new\n")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["kg.nt"]
