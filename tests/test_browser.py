@@ -153,7 +153,7 @@ def static_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from peaceld.site import write_site
 
     dist = tmp_path_factory.mktemp("kg-static")
-    build(bundled_root(), dist, validate=False)
+    build(bundled_root(), out_dir=dist, validate=False)
     out = dist / "site"
     write_site(dist, out)
     port = free_port()
