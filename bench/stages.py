@@ -68,8 +68,9 @@ def _quads(work: Path) -> list:
 def stage_validate(tool: str, work: Path) -> int:
     from peaceld.validate import validate_files
 
-    report = validate_files([data_file(work)], engine="pyshacl" if tool == "pySHACL" else
-                            "peaceld")
+    report = validate_files([data_file(work)], shapes=sorted((ROOT / "shapes").glob("*.ttl")),
+                            ontology=sorted((ROOT / "ontology").glob("*.ttl")),
+                            engine="pyshacl" if tool == "pySHACL" else "peaceld")
     (work / f"findings-{tool}.json").write_text(json.dumps(sorted(
         [list(map(str, f.key())) for f in report.findings])))
     return report.triples

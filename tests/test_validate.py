@@ -15,7 +15,8 @@ from peaceld.build import build
 from peaceld.cli import main
 from peaceld.errors import PeaceldError
 from peaceld.project import bundled_root
-from peaceld.validate import _canonical, validate_files
+from peaceld.validate import _canonical
+from peaceld.validate import validate_files as validate_with
 
 ROOT = bundled_root()
 REPO = Path(__file__).resolve().parents[1]
@@ -23,6 +24,13 @@ CORPUS = REPO / "tests" / "data" / "contributions"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text())
 SH = "http://www.w3.org/ns/shacl#"
 PEACELD_SHAPES = "https://w3id.org/peaceld/shapes#"
+
+
+def validate_files(paths: list[Path], **options: object):  # noqa: ANN201
+    """The bundled shapes and ontology, as the command passes them."""
+    options.setdefault("shapes", sorted((ROOT / "shapes").glob("*.ttl")))
+    options.setdefault("ontology", sorted((ROOT / "ontology").glob("*.ttl")))
+    return validate_with(paths, **options)
 
 
 def component_iri(name: str) -> str:
