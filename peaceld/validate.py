@@ -15,6 +15,7 @@ inputs over the size limit are refused.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
 import sys
@@ -32,6 +33,7 @@ from .errors import PeaceldError
 from .namespaces import CONCEPT, PLD, PREFIXES
 
 SH = PREFIXES["sh"]
+PLS = "https://w3id.org/peaceld/shapes#"
 RDF, RDFS, XSD = PREFIXES["rdf"], PREFIXES["rdfs"], PREFIXES["xsd"]
 SEVERITIES = {SH + "Violation": "Violation", SH + "Warning": "Warning", SH + "Info": "Info"}
 RANK = {"Violation": 3, "Warning": 2, "Info": 1}
@@ -207,13 +209,16 @@ def _term(value: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if value.startswith('"'):
         return next(iter(ox.parse(f"<x:s> <x:p> {value} .".encode(),
                                   format=ox.RdfFormat.N_TRIPLES))).object
-    return ox.NamedNode(value)
+    if re.match(r"[a-z][a-z0-9+.-]*:\S*$", value):
+        return ox.NamedNode(value)
+    # a blank-node shape named by its owner and path: a blank node stable across runs
+    return ox.BlankNode("s" + hashlib.sha256(value.encode()).hexdigest()[:16])
 
 
 def _short(value: str) -> str:
     if value.startswith("<") and value.endswith(">"):
         iri = value[1:-1]
-        for prefix, ns in (("pld", PLD), ("pldc", CONCEPT), *PREFIXES.items()):
+        for prefix, ns in (("pld", PLD), ("pldc", CONCEPT), ("pls", PLS), *PREFIXES.items()):
             if iri.startswith(ns):
                 return f"{prefix}:{iri[len(ns):]}"
         return value
@@ -269,6 +274,7 @@ class PropertyShape:
     severity: str
     message: str
     predicates: set[str] = field(default_factory=set)  # IRIs the path walks
+    term: Any = None
 
 
 @dataclass
@@ -309,8 +315,45 @@ class _ShapesGraph:
         for t in self.triples:
             self.by_sp.setdefault((t.subject, t.predicate.value), []).append(t.object)
             self.by_s.setdefault(t.subject, []).append(t)
+        self.owner: dict[Any, Any] = {}
+        for t in sorted(self.triples, key=str):
+            if t.predicate.value == SH + "property":
+                self.owner.setdefault(t.object, t.subject)
         self.store = ox.Store()
         self.store.extend([ox.Quad(t.subject, t.predicate, t.object) for t in self.triples])
+        self.file_of: dict[Any, Path] = {}
+        self.names: dict[Any, str] = {}
+
+    def name(self, node: Any) -> str:
+        """How a report names a shape: its IRI, or for a blank node the shape that owns it,
+        its path and its line in the shapes file (never a blank-node label)."""
+        if not isinstance(node, ox.BlankNode):
+            return str(node)
+        if node not in self.names:
+            self.names[node] = self._describe(node)
+        return self.names[node]
+
+    def _describe(self, node: ox.BlankNode) -> str:
+        owner, path_term = self.owner.get(node), self.one(node, SH + "path")
+        try:
+            path = path_text(self.one, self.items, path_term) if path_term is not None else None
+        except ValueError:
+            path = None
+        if isinstance(owner, ox.BlankNode):
+            owner_name = self.name(owner)
+        else:
+            owner_name = _short(str(owner)) if owner is not None else None
+        parts = [owner_name, "property" if owner is not None else "shape",
+                 _short(path) if path else None]
+        text = " ".join(p for p in parts if p)
+        file = self.file_of.get(node)
+        order = list(self.file_of)
+        siblings = sorted((n for n in self.objects(owner, SH + "property")
+                           if n in self.file_of and self.one(n, SH + "path") == path_term),
+                          key=order.index) if owner is not None else [node]
+        nth = siblings.index(node) if node in siblings else 0
+        line = _shape_line(file, owner, path, nth) if file is not None else None
+        return f"{text} ({file}:{line})" if line else f"{text} ({file})" if file else text
 
     def objects(self, s: Any, p: str) -> list:
         return sorted(self.by_sp.get((s, p), []), key=str)
@@ -374,6 +417,35 @@ def path_text(one: Any, items: Any, term: Any, predicates: set[str] | None = Non
             raise ValueError("sh:alternativePath needs a list of two or more paths")
         return "(" + "|".join(sub(m) for m in members) + ")"
     raise ValueError("not a SHACL property path")
+
+
+def _shape_line(file: Path, owner: Any, path: str | None, nth: int = 0) -> int | None:
+    """The line of a blank-node shape: the ``nth`` ``sh:path`` naming ``path`` after the
+    line where its owner is described (or the owner's line)."""
+    owner_line = _subject_lines(file, {str(owner)}).get(str(owner)) if owner is not None \
+        else None
+    if path is None or not path.startswith("<"):
+        return owner_line
+    prefixes: dict[str, str] = {}
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return owner_line
+    for number, line in enumerate(lines, 1):
+        m = re.match(r"\s*@?prefix\s+([A-Za-z0-9_-]*):\s*<([^>]*)>", line, re.I)
+        if m:
+            prefixes[m.group(1)] = m.group(2)
+        if owner_line and number < owner_line:
+            continue
+        for token in re.findall(r"sh:path\s+(\S+)", line):
+            token = token.rstrip(";,.")
+            p, _, local = token.partition(":")
+            iri = token[1:-1] if token.startswith("<") else prefixes.get(p, "\0") + local
+            if f"<{iri}>" == path:
+                if nth == 0:
+                    return number
+                nth -= 1
+    return owner_line
 
 
 def _path(g: _ShapesGraph, term: Any, predicates: set[str]) -> str:
@@ -579,8 +651,8 @@ def _property_shape(g: _ShapesGraph, ps: Any) -> PropertyShape | str:
                 return c
             if c.kind != "noop":
                 constraints.append(c)
-    return PropertyShape(str(ps), path, constraints, _severity(g, ps), _message(g, ps),
-                         predicates)
+    return PropertyShape(g.name(ps), path, constraints, _severity(g, ps), _message(g, ps),
+                         predicates, ps)
 
 
 def load_shapes(files: list[Path], base: str | None = None) -> list[NodeShape]:
@@ -590,7 +662,12 @@ def load_shapes(files: list[Path], base: str | None = None) -> list[NodeShape]:
 
 
 def shapes_graph(files: list[Path], base: str | None = None) -> _ShapesGraph:
-    g = _ShapesGraph([q for f in files for q in parse_input(f, base=base)])
+    parsed = {f: parse_input(f, base=base) for f in files}
+    g = _ShapesGraph([q for quads in parsed.values() for q in quads])
+    for f, quads in parsed.items():
+        for q in quads:
+            if isinstance(q.subject, ox.BlankNode):
+                g.file_of.setdefault(q.subject, f)
     for f in files:
         check_sparql_safety(g, str(f))
     return g
@@ -608,7 +685,7 @@ def compile_shapes(g: _ShapesGraph) -> list[NodeShape]:
         targets, target_predicates = _targets(g, node)
         uses_custom = any(t.predicate.value in custom for n in [node, *g.objects(
             node, SH + "property")] for t in g.by_s.get(n, []))
-        shape = NodeShape(str(node), targets, [], [], False, [], _severity(g, node),
+        shape = NodeShape(g.name(node), targets, [], [], False, [], _severity(g, node),
                           _message(g, node), [], target_predicates, term=node)
         shapes.append(shape)
         if uses_custom:
@@ -659,7 +736,7 @@ def compile_shapes(g: _ShapesGraph) -> list[NodeShape]:
             if _true(g.one(ps, SH + "deactivated")):
                 if shape.closed:  # its path still counts for sh:closed
                     shape.properties.append(PropertyShape(
-                        str(ps), str(g.one(ps, SH + "path")), [], "Violation", ""))
+                        g.name(ps), str(g.one(ps, SH + "path")), [], "Violation", ""))
                 continue
             compiled = _property_shape(g, ps)
             if isinstance(compiled, str):
@@ -883,8 +960,8 @@ def apply_profile(shapes: list[NodeShape], profile: DataProfile) -> None:
             extra = {c.arg.value for c in ps.constraints
                      if c.kind in ("equals", "disjoint", "lessThan", "lessThanOrEquals")}
             why = profile.unsafe(kinds, ps.predicates | extra, not ps.path.startswith("<"))
-            if why and shape.term is not None and ps.node != shape.node:
-                shape.delegated.append((_term(ps.node), why))
+            if why and ps.term is not None and ps.term != shape.term:
+                shape.delegated.append((ps.term, why))
             elif why:
                 shape.whole_delegated = why
             else:
@@ -1214,13 +1291,15 @@ def _expand(name: str) -> str:
     return name
 
 
-def _rdflib_graph(triples: list[ox.Triple]) -> Any:
+def _rdflib_graph(triples: list[ox.Triple], blank: dict | None = None) -> Any:
+    """An rdflib graph of these triples; ``blank`` receives label -> rdflib blank node."""
     import rdflib
 
     graph = rdflib.Graph()
     normalize, rdflib.NORMALIZE_LITERALS = rdflib.NORMALIZE_LITERALS, False
     try:  # keep "01"^^xsd:integer as written: SHACL compares terms, not values
-        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt",
+                    bnode_context=blank if blank is not None else {})
     finally:
         rdflib.NORMALIZE_LITERALS = normalize
     return graph
@@ -1257,7 +1336,9 @@ def _run_pyshacl(quads: list[ox.Quad], ontology: list[ox.Quad], graph: _ShapesGr
                 extra.append(ox.Triple(wrapper, ox.NamedNode(SH + "targetClass"), node))
     triples = [t for t in graph.triples if t not in drop] + extra
     data = _rdflib_graph([q.triple for q in quads + ontology])
-    shacl = _rdflib_graph(triples)
+    labels: dict[str, Any] = {}
+    shacl = _rdflib_graph(triples, labels)
+    ours = {node: ox.BlankNode(label) for label, node in labels.items()}
     try:
         _, report, _ = pyshacl.validate(data, shacl_graph=shacl, inference="none",
                                         advanced=False, allow_warnings=True, allow_infos=True,
@@ -1279,6 +1360,11 @@ def _run_pyshacl(quads: list[ox.Quad], ontology: list[ox.Quad], graph: _ShapesGr
         except ValueError:
             return nt(term)
 
+    def shape_name(term: Any) -> str:
+        if term is None:
+            return ""
+        return graph.name(ours[term]) if term in ours else term.n3()
+
     findings = []
     for result in report.objects(None, sh.result):  # not the nested sh:detail ones
         def get(p: Any, result: Any = result) -> Any:
@@ -1290,7 +1376,7 @@ def _run_pyshacl(quads: list[ox.Quad], ontology: list[ox.Quad], graph: _ShapesGr
         if focus is not None and focus_node not in focus:
             continue
         findings.append(Finding(severity, focus_node, path_of(get(sh.resultPath)),
-                                nt(get(sh.value)), nt(get(sh.sourceShape)) or "",
+                                nt(get(sh.value)), shape_name(get(sh.sourceShape)),
                                 str(get(sh.sourceConstraintComponent)),
                                 str(get(sh.resultMessage) or "")))
     return findings

@@ -13,6 +13,7 @@ sht:Failure must be refused with a clean error.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,8 @@ def actual(path: Path, entry: Any, engine: str) -> tuple[bool, Counter]:
     for f in report.findings:
         severity = f"<{SH}{f.severity}>" if not f.severity.startswith("<") else f.severity
         rows[(_reported(f.focus), f.path if f.path and not f.path.startswith("_:") else
-              f.path and "_:", _reported(f.value), severity, _reported(f.shape),
+              f.path and "_:", _reported(f.value), severity,
+              f.shape if re.fullmatch(r"<[^<> ]*>", f.shape) else "_:",
               f"<{f.component}>")] += 1
     return report.shacl_conforms, rows
 
