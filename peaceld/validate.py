@@ -17,8 +17,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import logging
 import re
 import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -1335,17 +1337,31 @@ def _run_pyshacl(quads: list[ox.Quad], ontology: list[ox.Quad], graph: _ShapesGr
             if any(t.endswith(f"* {node} .") for t in shape.targets):
                 extra.append(ox.Triple(wrapper, ox.NamedNode(SH + "targetClass"), node))
     triples = [t for t in graph.triples if t not in drop] + extra
-    data = _rdflib_graph([q.triple for q in quads + ontology])
+    rdflib_logger = logging.getLogger("rdflib.term")
+    level, rdflib_logger.level = rdflib_logger.level, logging.CRITICAL
+    try:
+        data = _rdflib_graph([q.triple for q in quads + ontology])
+    finally:
+        rdflib_logger.setLevel(level)
     labels: dict[str, Any] = {}
     shacl = _rdflib_graph(triples, labels)
     ours = {node: ox.BlankNode(label) for label, node in labels.items()}
-    try:
-        _, report, _ = pyshacl.validate(data, shacl_graph=shacl, inference="none",
-                                        advanced=False, allow_warnings=True, allow_infos=True,
-                                        do_owl_imports=False)
+    loggers = [logging.getLogger(name) for name in ("rdflib", "rdflib.term", "pyshacl")]
+    levels = [logger.level for logger in loggers]
+    try:  # ill-formed literals and odd shapes are findings here, not log noise on stderr
+        for logger in loggers:
+            logger.setLevel(logging.CRITICAL)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, report, _ = pyshacl.validate(data, shacl_graph=shacl, inference="none",
+                                            advanced=False, allow_warnings=True,
+                                            allow_infos=True, do_owl_imports=False)
     except Exception as exc:  # noqa: BLE001 - the reference engine's refusal, as one line
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PeaceldError(f"pySHACL cannot validate these shapes: {detail}") from None
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
     sh = rdflib.Namespace(SH)
 
     def nt(term: Any) -> str | None:
