@@ -1261,15 +1261,15 @@ def validate_files(paths: list[Path], *, shapes: list[Path], ontology: list[Path
 
     onto = load_ontology_quads(list(ontology))
     quads: list[ox.Quad] = []
-    for path in paths:
-        if mapping is not None:
-            import io
+    if mapping is not None:  # one mapping run: entities one file declares, others cite
+        import io
 
-            buffer = io.StringIO()
-            map_files(mapping, [path], buffer, list(ontology), True,
-                      fmt if fmt in ("csv", "yaml") else None)
-            quads += list(ox.parse(buffer.getvalue().encode(), format=ox.RdfFormat.N_QUADS))
-        else:
+        buffer = io.StringIO()
+        map_files(mapping, list(paths), buffer, list(ontology), True,
+                  fmt if fmt in ("csv", "yaml") else None)
+        quads += list(ox.parse(buffer.getvalue().encode(), format=ox.RdfFormat.N_QUADS))
+    else:
+        for path in paths:
             quads += parse_input(path, fmt, base)
     focus_set = {f"<{_expand(f)}>" for f in focus} if focus else None
     class_set = {f"<{_expand(c)}>" for c in classes} if classes else None
@@ -1277,11 +1277,46 @@ def validate_files(paths: list[Path], *, shapes: list[Path], ontology: list[Path
                             base=base)
     if focus_set is not None:
         report.findings = [f for f in report.findings if f.focus in focus_set]
-    if len(paths) == 1 and mapping is None and str(paths[0]) != "-":
-        lines = _subject_lines(paths[0], {f.focus for f in report.findings}, base)
-        report.findings = [Finding(**{**f.__dict__, "file": str(paths[0]),
-                                      "line": lines.get(f.focus)}) for f in report.findings]
+    wanted = {f.focus for f in report.findings}
+    where: dict[str, tuple[str, int]] = {}
+    for path in paths:
+        if str(path) == "-" or not wanted - set(where):
+            continue
+        if mapping is not None:
+            found = _record_lines(mapping, paths, path, list(ontology), fmt)
+        else:
+            found = {s: (str(path), n) for s, n in _subject_lines(path, wanted, base).items()}
+        for subject, place in found.items():
+            where.setdefault(subject, place)
+    report.findings = [Finding(**{**f.__dict__, "file": where[f.focus][0],
+                                  "line": where[f.focus][1]}) if f.focus in where else f
+                       for f in report.findings]
     return report
+
+
+def _record_lines(mapping_path: Path, paths: list[Path], path: Path, ontology: list[Path],
+                  fmt: str | None) -> dict[str, tuple[str, int]]:
+    """Subject -> (file, line) of the first CSV row or facts entry that makes it."""
+    from .build import load_ontology_quads, open_mapping
+    from .mapper import FieldError, Mapper
+    from .records import read_records
+
+    mapping = open_mapping(mapping_path, load_ontology_quads(ontology))
+    mapper = Mapper(mapping)
+    fmt = fmt if fmt in ("csv", "yaml") else None
+    if any(r.declares for r in mapping.rules):
+        for each in paths:
+            mapper.declare(read_records(each, fmt))
+    found: dict[str, tuple[str, int]] = {}
+    for i, rec in enumerate(read_records(path, fmt)):
+        try:
+            values = mapper._prepare(rec, i)
+            for rule in mapper._rules_for(rec):
+                for subject in rule.subject.fn(values) or []:
+                    found.setdefault(subject, (rec.file, rec.line))
+        except FieldError:
+            continue  # a bad record is reported by the mapping itself
+    return found
 
 
 def _expand(name: str) -> str:
