@@ -247,7 +247,7 @@ NON_CONSTRAINT = {"path", "severity", "message", "name", "description", "order",
 #: Constraints whose result depends on the exact lexical form of a literal (Oxigraph stores
 #: "01"^^xsd:integer as "1"): delegated when the data holds literals the store rewrites.
 LEXICAL = {"in", "hasValue", "equals", "disjoint", "pattern", "minLength", "maxLength",
-           "sparql", "closed"}
+           "sparql"}
 #: XSD datatypes whose well-formedness the compiled engine checks by a cast in Oxigraph.
 CASTABLE = {"integer", "decimal", "float", "double", "boolean", "dateTime", "date", "time",
             "gYear", "gYearMonth", "gMonthDay", "gDay", "gMonth", "duration",
@@ -284,6 +284,20 @@ class SparqlConstraint:
     select: str
     message: str
     severity: str
+
+    def predicates(self) -> set[str] | None:
+        """The IRIs the query mentions; None when a triple pattern may have a variable
+        predicate (then any predicate's values may reach it)."""
+        code = _sparql_code(self.select)
+        where = code[code.upper().find("WHERE"):] if "WHERE" in code.upper() else code
+        if re.search(r"[?$]\w+\s+[?$]\w+|;\s*[?$]\w+", where):  # "?p ?o", "; ?p"
+            return None
+        prefixes = dict(re.findall(r"PREFIX\s+([\w-]*):\s*<([^>]*)>", self.select, re.I))
+        iris = set(re.findall(r"<([^<>\s]*)>", self.select))
+        for prefix, local in re.findall(r"(?<![\w?$<])([A-Za-z][\w-]*|):([\w-]+)", where):
+            if prefix in prefixes:
+                iris.add(prefixes[prefix] + local)
+        return iris
 
 
 @dataclass
@@ -946,10 +960,11 @@ def apply_profile(shapes: list[NodeShape], profile: DataProfile) -> None:
         if shape.whole_delegated:
             continue
         kinds = {c.kind for c in shape.node_constraints} | ({"sparql"} if shape.sparql else set())
-        if shape.closed:
-            kinds.add("closed")
-        why = profile.unsafe(kinds, shape.target_predicates | (
-            profile.lexical if shape.sparql or shape.closed else set()), False)
+        touched: set[str] = set()
+        for sc in shape.sparql:
+            mentioned = sc.predicates()
+            touched |= profile.lexical if mentioned is None else mentioned
+        why = profile.unsafe(kinds, shape.target_predicates | touched, False)
         if why is None and any(c.kind == "datatype" for c in shape.node_constraints) and \
                 shape.target_predicates & profile.datatype:
             why = "the data has literals of derived integer types"
