@@ -1232,11 +1232,12 @@ def validate_quads(quads: list[ox.Quad], shapes: list[Path],
         store.bulk_extend(ontology)
     graph = shapes_graph(shapes, base)
     compiled = compile_shapes(graph)
+    profile = DataProfile.of(quads) if engine != "pyshacl" else DataProfile()
     if engine == "pyshacl":
         for shape in compiled:
             shape.whole_delegated = "--engine pyshacl"
     else:
-        apply_profile(compiled, DataProfile.of(quads))
+        apply_profile(compiled, profile)
     if engine == "compiled":
         refused = [(s.node, s.whole_delegated) for s in compiled if s.whole_delegated] + [
             (str(ps), why) for s in compiled for ps, why in s.delegated]
@@ -1244,7 +1245,7 @@ def validate_quads(quads: list[ox.Quad], shapes: list[Path],
             node, why = refused[0]
             raise PeaceldError(f"shape {_short(node)}: {why} (the compiled engine does not "
                                "evaluate it; use the default engine)")
-    findings, focus_nodes = run_shapes(store, compiled, focus, classes)
+    findings, focus_nodes = run_shapes(store, compiled, focus, classes, profile)
     delegated = [s for s in compiled if s.whole_delegated or s.delegated]
     if delegated:
         findings += _run_pyshacl(quads, ontology or [], graph, compiled, focus)
