@@ -233,9 +233,14 @@ TARGETS = ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf")
 #: Constraint parameters the compiled engine evaluates, where they may appear.
 NODE_COMPILED = {"class", "datatype", "nodeKind", "in", "pattern", "flags", "minInclusive",
                  "maxInclusive", "minExclusive", "maxExclusive", "minLength", "maxLength",
-                 "hasValue", "languageIn", "closed", "ignoredProperties", "sparql"}
+                 "hasValue", "languageIn", "closed", "ignoredProperties", "sparql", "node",
+                 "not", "and", "or", "xone"}
 PROPERTY_COMPILED = (NODE_COMPILED - {"closed", "ignoredProperties", "sparql"}) | {
-    "minCount", "maxCount", "uniqueLang", "lessThan", "lessThanOrEquals", "equals", "disjoint"}
+    "minCount", "maxCount", "uniqueLang", "lessThan", "lessThanOrEquals", "equals", "disjoint",
+    "qualifiedValueShape", "qualifiedMinCount", "qualifiedMaxCount",
+    "qualifiedValueShapesDisjoint"}
+#: Components whose nested shapes compile to one SPARQL expression (see _conforms).
+NESTED = {"node", "not", "and", "or", "xone", "qualifiedMinCount", "qualifiedMaxCount"}
 #: Every SHACL Core and SPARQL constraint parameter; the ones the compiled engine does not
 #: evaluate (sh:node, sh:and, qualified shapes, ...) are delegated to pySHACL.
 CORE_PARAMETERS = PROPERTY_COMPILED | NODE_COMPILED | {
@@ -247,7 +252,7 @@ NON_CONSTRAINT = {"path", "severity", "message", "name", "description", "order",
 #: Constraints whose result depends on the exact lexical form of a literal (Oxigraph stores
 #: "01"^^xsd:integer as "1"): delegated when the data holds literals the store rewrites.
 LEXICAL = {"in", "hasValue", "equals", "disjoint", "pattern", "minLength", "maxLength",
-           "sparql"}
+           "sparql"} | NESTED
 #: XSD datatypes whose well-formedness the compiled engine checks by a cast in Oxigraph.
 CASTABLE = {"integer", "decimal", "float", "double", "boolean", "dateTime", "date", "time",
             "gYear", "gYearMonth", "gMonthDay", "gDay", "gMonth", "duration",
@@ -262,10 +267,13 @@ FORBIDDEN_IN_ASK = re.compile(r"\bAS\s*[?$]value\b", re.I)
 
 @dataclass
 class Constraint:
-    """One compiled constraint of a shape: its parameter and argument."""
+    """One compiled constraint of a shape: its parameter and argument (for sh:node, sh:not,
+    sh:and, sh:or, sh:xone and qualified shapes: a SPARQL expression) and the predicates
+    nested shapes read."""
 
     kind: str
     arg: Any
+    touches: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -338,6 +346,9 @@ class _ShapesGraph:
         self.store = ox.Store()
         self.store.extend([ox.Quad(t.subject, t.predicate, t.object) for t in self.triples])
         self.file_of: dict[Any, Path] = {}
+        self.custom = {row["p"].value for row in self.store.query(
+            f"SELECT DISTINCT ?p WHERE {{ ?c <{SH}parameter>/<{SH}path> ?p }}")
+            if isinstance(row["p"], ox.NamedNode)}
         self.names: dict[Any, str] = {}
 
     def name(self, node: Any) -> str:
@@ -531,7 +542,133 @@ def _compile_constraint(g: _ShapesGraph, node: Any, kind: str, arg: Any
         return Constraint(kind, True) if _true(arg) else Constraint("noop", None)
     if kind in ("class", "hasValue"):
         return Constraint(kind, arg)
+    if kind in ("node", "not", "and", "or", "xone"):
+        ctx = _Nesting()
+        expr = _component_ok(g, node, kind, arg, "?value", ctx)
+        if expr is None:
+            return f"sh:{kind} with a nested shape the compiled engine does not evaluate"
+        return Constraint(kind, expr, frozenset(ctx.predicates))
     return f"sh:{kind} is not compiled"
+
+
+def _qualified(g: _ShapesGraph, ps: Any, key: str) -> Constraint | str:
+    """sh:qualifiedMinCount / sh:qualifiedMaxCount (without sibling disjointness)."""
+    counts, shapes = g.objects(ps, SH + key), g.objects(ps, SH + "qualifiedValueShape")
+    if len(counts) != 1 or not _int_arg(counts[0]) or len(shapes) != 1:
+        return f"sh:{key} without one integer and one sh:qualifiedValueShape"
+    if any(_true(d) for d in g.objects(ps, SH + "qualifiedValueShapesDisjoint")):
+        return "sh:qualifiedValueShapesDisjoint is not compiled"
+    ctx = _Nesting()
+    expr = _conforms(g, shapes[0], "?v", ctx)
+    if expr is None:
+        return "sh:qualifiedValueShape the compiled engine does not evaluate"
+    return Constraint(key, (int(counts[0].value), expr), frozenset(ctx.predicates))
+
+
+class _Nesting:
+    """State while compiling nested shapes: fresh variable names, the shapes on the way
+    (recursion is refused), and the predicates read."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.stack: list[Any] = []
+        self.predicates: set[str] = set()
+
+    def var(self) -> str:
+        self.n += 1
+        return f"?nest{self.n}"
+
+
+def _component_ok(g: _ShapesGraph, owner: Any, kind: str, arg: Any, var: str,
+                  ctx: _Nesting) -> str | None:
+    """A SPARQL expression true when the node in ``var`` satisfies the node-level
+    constraint ``kind arg`` (as a value node of a shape); None if not compilable."""
+    if kind in ("node", "not"):
+        inner = _conforms(g, arg, var, ctx)
+        return None if inner is None else inner if kind == "node" else f"!({inner})"
+    if kind in ("and", "or", "xone"):
+        members = g.items(arg)
+        if not members:
+            return None if members is None else {"and": "true", "or": "false",
+                                                 "xone": "false"}[kind]
+        parts = [_conforms(g, m, var, ctx) for m in members]
+        if any(p is None for p in parts):
+            return None
+        if kind == "xone":
+            return "(" + " + ".join(f"IF({p}, 1, 0)" for p in parts) + ") = 1"
+        return "(" + (" && " if kind == "and" else " || ").join(f"({p})" for p in parts) + ")"
+    if kind == "hasValue":
+        return f"sameTerm({var}, {arg})"
+    if kind == "property":
+        return _conforms(g, arg, var, ctx)
+    if kind in ("minCount", "maxCount", "uniqueLang", "equals", "disjoint", "lessThan",
+                "lessThanOrEquals", "closed", "ignoredProperties", "sparql") or \
+            kind.startswith("qualified"):
+        return None
+    c = _compile_constraint(g, owner, kind, arg)
+    if isinstance(c, str) or c.kind == "noop":
+        return None if isinstance(c, str) else "true"
+    test = _value_test(c)
+    return None if test is None else f"!({test.replace('?value', var)})"
+
+
+def _conforms(g: _ShapesGraph, shape: Any, var: str, ctx: _Nesting) -> str | None:
+    """A SPARQL expression true when the node in ``var`` conforms to ``shape`` (node or
+    property shape made of compilable constraints); None when it is not compilable."""
+    if shape in ctx.stack or len(ctx.stack) > 8 or custom_component_used(g, shape):
+        return None
+    if _true(g.one(shape, SH + "deactivated")):
+        return "true"
+    ctx.stack.append(shape)
+    try:
+        path_term = g.one(shape, SH + "path")
+        path = None
+        if path_term is not None:
+            try:
+                path = _path(g, path_term, ctx.predicates)
+            except ValueError:
+                return None
+        parts = []
+        for key in sorted(g.shacl_keys(shape)):
+            if key in NON_CONSTRAINT or key == "flags":
+                continue
+            for arg in g.objects(shape, SH + key):
+                part = _value_set_ok(g, shape, key, arg, var, path, ctx) if path else \
+                    _component_ok(g, shape, key, arg, var, ctx)
+                if part is None:
+                    return None
+                parts.append(part)
+        return "(" + " && ".join(f"({p})" for p in parts) + ")" if parts else "true"
+    finally:
+        ctx.stack.pop()
+
+
+def _value_set_ok(g: _ShapesGraph, shape: Any, key: str, arg: Any, var: str, path: str,
+                  ctx: _Nesting) -> str | None:
+    """The constraint ``key arg`` of a nested property shape, for the focus node in var."""
+    v = ctx.var()
+    if key in ("minCount", "maxCount"):
+        if not _int_arg(arg):
+            return None
+        n = int(arg.value)
+        if key == "minCount":
+            return "true" if n == 0 else f"EXISTS {{ {var} {path} {v} }}" if n == 1 else None
+        if n == 0:
+            return f"NOT EXISTS {{ {var} {path} {v} }}"
+        w = ctx.var()
+        return (f"NOT EXISTS {{ {var} {path} {v} . {var} {path} {w} "
+                f"FILTER (!sameTerm({v}, {w})) }}") if n == 1 else None
+    if key == "hasValue":
+        return f"EXISTS {{ {var} {path} {arg} }}"
+    ok = _component_ok(g, shape, key, arg, v, ctx)
+    if ok is None:
+        return None
+    return f"NOT EXISTS {{ {var} {path} {v} FILTER (!({ok})) }}"
+
+
+def custom_component_used(g: _ShapesGraph, shape: Any) -> bool:
+    """Does the shape use a parameter of a SPARQL-based constraint component?"""
+    return any(t.predicate.value in g.custom for t in g.by_s.get(shape, []))
 
 
 def _compile_sparql(g: _ShapesGraph, sc: Any, severity: str) -> SparqlConstraint | str | None:
@@ -661,6 +798,13 @@ def _property_shape(g: _ShapesGraph, ps: Any) -> PropertyShape | str:
             continue
         if key not in PROPERTY_COMPILED:
             return f"sh:{key} is not compiled"
+        if key.startswith("qualified"):
+            if key in ("qualifiedMinCount", "qualifiedMaxCount"):
+                c = _qualified(g, ps, key)
+                if isinstance(c, str):
+                    return c
+                constraints.append(c)
+            continue
         for arg in g.objects(ps, SH + key):
             c = _compile_constraint(g, ps, key, arg)
             if isinstance(c, str):
@@ -692,9 +836,7 @@ def shapes_graph(files: list[Path], base: str | None = None) -> _ShapesGraph:
 def compile_shapes(g: _ShapesGraph) -> list[NodeShape]:
     """Every targeted shape: what the compiled engine runs, and what it hands to pySHACL."""
     shapes = []
-    custom = {row["p"].value for row in g.store.query(
-        f"SELECT DISTINCT ?p WHERE {{ ?c <{SH}parameter>/<{SH}path> ?p }}")
-        if isinstance(row["p"], ox.NamedNode)}
+    custom = g.custom
     for node in top_level_shapes(g):
         if _true(g.one(node, SH + "deactivated")):
             continue
@@ -805,6 +947,10 @@ def _value_test(c: Constraint) -> str | None:
     if kind in ("minLength", "maxLength"):
         op = ">=" if kind == "minLength" else "<="
         return f"isBlank(?value) || !(STRLEN(STR(?value)) {op} {arg})"
+    if kind in ("node", "and", "or", "xone"):
+        return f"!({arg})"
+    if kind == "not":
+        return f"!({arg})"
     return None
 
 
@@ -822,6 +968,13 @@ def _constraint_query(focus: str, path: str | None, c: Constraint) -> tuple[str,
     if kind == "maxCount":
         return (f"SELECT ?this WHERE {{ {focus} ?this {path} ?v }} "
                 f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {arg})", False)
+    if kind in ("qualifiedMinCount", "qualifiedMaxCount"):
+        n, ok = arg
+        if kind == "qualifiedMinCount":
+            return (f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {path} ?v FILTER ({ok}) "
+                    f"}} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {n})", False)
+        return (f"SELECT ?this WHERE {{ {focus} ?this {path} ?v FILTER ({ok}) }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {n})", False)
     if kind == "hasValue":
         if path is None:
             return f"SELECT ?this WHERE {{ {focus} FILTER (!sameTerm(?this, {arg})) }}", False
@@ -860,7 +1013,12 @@ COMPONENT = {"minCount": "MinCountConstraintComponent", "maxCount": "MaxCountCon
              "uniqueLang": "UniqueLangConstraintComponent",
              "equals": "EqualsConstraintComponent", "disjoint": "DisjointConstraintComponent",
              "lessThan": "LessThanConstraintComponent",
-             "lessThanOrEquals": "LessThanOrEqualsConstraintComponent"}
+             "lessThanOrEquals": "LessThanOrEqualsConstraintComponent",
+             "node": "NodeConstraintComponent", "not": "NotConstraintComponent",
+             "and": "AndConstraintComponent", "or": "OrConstraintComponent",
+             "xone": "XoneConstraintComponent",
+             "qualifiedMinCount": "QualifiedMinCountConstraintComponent",
+             "qualifiedMaxCount": "QualifiedMaxCountConstraintComponent"}
 DEFAULT_MESSAGES = {
     "minCount": "needs at least {arg} value(s)", "maxCount": "allows at most {arg} value(s)",
     "datatype": "value is not a well-formed literal of {arg}", "class": "value is not a {arg}",
@@ -871,12 +1029,20 @@ DEFAULT_MESSAGES = {
     "maxLength": "value is longer than {arg}", "hasValue": "the value {arg} is missing",
     "languageIn": "language tag not allowed", "uniqueLang": "language tag used twice",
     "equals": "values differ from those of {arg}", "disjoint": "value shared with {arg}",
-    "lessThan": "value is not less than {arg}", "lessThanOrEquals": "value is above {arg}"}
+    "lessThan": "value is not less than {arg}", "lessThanOrEquals": "value is above {arg}",
+    "node": "value does not conform to the nested shape",
+    "not": "value conforms to a shape it must not conform to",
+    "and": "value does not conform to every listed shape",
+    "or": "value conforms to none of the listed shapes",
+    "xone": "value does not conform to exactly one of the listed shapes",
+    "qualifiedMinCount": "too few values conform to the qualified shape",
+    "qualifiedMaxCount": "too many values conform to the qualified shape"}
 
 
 def _default_message(c: Constraint) -> str:
     arg = c.arg
-    shown = _short(str(arg)) if isinstance(arg, ox.NamedNode | ox.Literal) else str(arg)
+    shown = _short(str(arg)) if isinstance(arg, ox.NamedNode | ox.Literal) else \
+        "" if c.kind in NESTED else str(arg)
     return DEFAULT_MESSAGES[c.kind].format(arg=shown)
 
 
@@ -964,6 +1130,7 @@ def apply_profile(shapes: list[NodeShape], profile: DataProfile) -> None:
         for sc in shape.sparql:
             mentioned = sc.predicates()
             touched |= profile.lexical if mentioned is None else mentioned
+        touched |= {p for c in shape.node_constraints for p in c.touches}
         why = profile.unsafe(kinds, shape.target_predicates | touched, False)
         if why is None and any(c.kind == "datatype" for c in shape.node_constraints) and \
                 shape.target_predicates & profile.datatype:
@@ -976,6 +1143,7 @@ def apply_profile(shapes: list[NodeShape], profile: DataProfile) -> None:
             kinds = {c.kind for c in ps.constraints}
             extra = {c.arg.value for c in ps.constraints
                      if c.kind in ("equals", "disjoint", "lessThan", "lessThanOrEquals")}
+            extra |= {p for c in ps.constraints for p in c.touches}
             why = profile.unsafe(kinds, ps.predicates | extra, not ps.path.startswith("<"))
             if why and ps.term is not None and ps.term != shape.term:
                 shape.delegated.append((ps.term, why))
