@@ -324,6 +324,7 @@ class NodeShape:
     target_predicates: set[str] = field(default_factory=set)
     whole_delegated: str | None = None  # why the whole shape goes to pySHACL
     delegated: list[tuple[Any, str]] = field(default_factory=list)  # (property shape, why)
+    delegated_names: dict[Any, str] = field(default_factory=dict)
     term: Any = None
 
 
@@ -902,6 +903,7 @@ def compile_shapes(g: _ShapesGraph) -> list[NodeShape]:
                     shape.whole_delegated = compiled
                     break
                 shape.delegated.append((ps, compiled))
+                shape.delegated_names[ps] = g.name(ps)
             else:
                 shape.properties.append(compiled)
     return shapes
@@ -1109,7 +1111,7 @@ class DataProfile:
         """Why constraints of these kinds on these predicates cannot run on the store."""
         if not self.lexical:
             return None
-        preds = predicates if not complex_path else predicates | self.lexical
+        preds = predicates  # every predicate a path walks (only its last step ends in literals)
         if kinds & LEXICAL and preds & self.lexical:
             return "the data has literals the store rewrites (non-canonical forms)"
         if "datatype" in kinds and preds & self.datatype:
@@ -1147,6 +1149,7 @@ def apply_profile(shapes: list[NodeShape], profile: DataProfile) -> None:
             why = profile.unsafe(kinds, ps.predicates | extra, not ps.path.startswith("<"))
             if why and ps.term is not None and ps.term != shape.term:
                 shape.delegated.append((ps.term, why))
+                shape.delegated_names[ps.term] = ps.node
             elif why:
                 shape.whole_delegated = why
             else:
@@ -1408,7 +1411,7 @@ def validate_quads(quads: list[ox.Quad], shapes: list[Path],
         apply_profile(compiled, profile)
     if engine == "compiled":
         refused = [(s.node, s.whole_delegated) for s in compiled if s.whole_delegated] + [
-            (str(ps), why) for s in compiled for ps, why in s.delegated]
+            (s.delegated_names.get(ps, str(ps)), why) for s in compiled for ps, why in s.delegated]
         if refused:
             node, why = refused[0]
             raise PeaceldError(f"shape {_short(node)}: {why} (the compiled engine does not "
@@ -1424,8 +1427,8 @@ def validate_quads(quads: list[ox.Quad], shapes: list[Path],
     report = ValidationReport(_sort(findings), len(focus_nodes), len(quads), name)
     report.delegated = sorted({f"{_short(s.node)}: {s.whole_delegated}" for s in compiled
                                if s.whole_delegated} |
-                              {f"{_short(str(ps))}: {why}" for s in compiled
-                               for ps, why in s.delegated})
+                              {f"{_short(s.delegated_names.get(ps, str(ps)))}: {why}"
+                               for s in compiled for ps, why in s.delegated})
     return report
 
 
