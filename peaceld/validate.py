@@ -1327,7 +1327,7 @@ def parse_input(path: Path, fmt: str | None = None, base: str | None = None
         raise PeaceldError("not valid UTF-8", file=name) from None
     except MemoryError:
         raise PeaceldError("a term is too large for the parser (a literal or IRI over "
-                           "the parser's buffer limit)", file=name) from None
+                           "its 16 MiB buffer)", file=name) from None
     except (ValueError, OSError) as exc:
         raise PeaceldError(f"cannot parse: {str(exc).splitlines()[0]}", file=name) from None
 
