@@ -20,10 +20,14 @@ import json
 import logging
 import re
 import sys
+import tempfile
 import warnings
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -41,6 +45,7 @@ SEVERITIES = {SH + "Violation": "Violation", SH + "Warning": "Warning", SH + "In
 RANK = {"Violation": 3, "Warning": 2, "Info": 1}
 MAX_INPUT_BYTES = 2 << 30
 MAX_JSON_DEPTH = 512
+MEMORY_STORE_MAX_BYTES = 256 << 20  # larger inputs are validated in an on-disk store
 FORMATS_BY_SUFFIX = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES,
                      ".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG,
                      ".jsonld": ox.RdfFormat.JSON_LD, ".json": ox.RdfFormat.JSON_LD,
@@ -1069,15 +1074,34 @@ class DataProfile:
     collision: set[str] = field(default_factory=set)
     restore: dict[str, str] = field(default_factory=dict)
 
+    used: dict[str, str] = field(default_factory=dict)  # pld: term -> first subject using it
+    count: int = 0
+
     @classmethod
-    def of(cls, quads: list[ox.Quad]) -> DataProfile:
-        typed: dict[ox.Literal, None] = {}
-        for q in quads:
-            o = q.object
-            if isinstance(o, ox.Literal) and o.datatype.value.startswith(XSD) and \
-                    o.datatype.value != XSD + "string":
-                typed[o] = None
+    def of(cls, quads: Callable[[], Iterable[ox.Quad]]) -> DataProfile:
+        """One pass over the data (a second only when two spellings of one value exist);
+        ``quads`` gives a fresh iteration each call. Also counts the quads and notes the
+        pld: terms the data uses (outside the ontology graph)."""
         profile = cls()
+        typed: dict[ox.Literal, set[str]] = {}
+        used = profile.used
+        rdf_type, count = RDF + "type", 0
+        for q in quads():
+            count += 1
+            o, p = q.object, q.predicate.value
+            if isinstance(o, ox.Literal):
+                dt = o.datatype.value
+                if dt.startswith(XSD) and dt != XSD + "string":
+                    preds = typed.get(o)
+                    if preds is None:
+                        typed[o] = {p}
+                    elif p not in preds:
+                        preds.add(p)
+            term = p if p.startswith(PLD) else o.value if p == rdf_type and isinstance(
+                o, ox.NamedNode) and o.value.startswith(PLD) else None
+            if term is not None and term not in used and not _in_ontology_graph(q):
+                used[term] = str(q.subject)
+        profile.count = count
         if not typed:
             return profile
         probe = ox.Store()
@@ -1088,23 +1112,23 @@ class DataProfile:
         rewritten = {lit: stored[i] for i, lit in enumerate(literals) if stored[i] != lit}
         if not rewritten:
             return profile
-        originals: dict[str, set[str]] = {}
+        spellings: dict[ox.Literal, set[ox.Literal]] = {}
         for lit, canon in rewritten.items():
-            originals.setdefault(str(canon), set()).add(str(lit))
-        profile.restore = {c: next(iter(o)) for c, o in originals.items() if len(o) == 1}
-        for q in quads:
-            o = q.object
-            if isinstance(o, ox.Literal) and o in rewritten:
-                profile.lexical.add(q.predicate.value)
-                if rewritten[o].datatype != o.datatype:
-                    profile.datatype.add(q.predicate.value)
-        seen: dict[tuple, ox.Literal] = {}
-        for q in quads:
-            o = q.object
-            if isinstance(o, ox.Literal) and q.predicate.value in profile.lexical:
-                key = (q.subject, q.predicate, rewritten.get(o, o))
-                if seen.setdefault(key, o) != o:
-                    profile.collision.add(q.predicate.value)
+            spellings.setdefault(canon, {canon} if canon in typed else set()).add(lit)
+            profile.lexical |= typed[lit]
+            if canon.datatype != lit.datatype:
+                profile.datatype |= typed[lit]
+        profile.restore = {str(c): str(next(iter(o))) for c, o in spellings.items()
+                           if len(o) == 1}
+        ambiguous = {lit for group in spellings.values() if len(group) > 1 for lit in group}
+        if ambiguous:  # two spellings of one value: do they meet on one subject?
+            seen: dict[tuple, ox.Literal] = {}
+            for q in quads():
+                o = q.object
+                if o in ambiguous:
+                    key = (q.subject, q.predicate, rewritten.get(o, o))
+                    if seen.setdefault(key, o) != o:
+                        profile.collision.add(q.predicate.value)
         return profile
 
     def unsafe(self, kinds: set[str], predicates: set[str], complex_path: bool) -> str | None:
@@ -1247,15 +1271,16 @@ def _sort(findings: list[Finding]) -> list[Finding]:
 # --- inputs --------------------------------------------------------------------------------
 
 
-def _read_limited(path: Path) -> bytes:
-    """All bytes of ``path`` (``-`` = standard input), refused beyond MAX_INPUT_BYTES."""
+def _read_limited(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of ``path`` (``-`` = standard input), refused beyond MAX_INPUT_BYTES; only
+    the first ``limit`` bytes when given."""
     name = "<stdin>" if str(path) == "-" else str(path)
     try:
         if str(path) == "-":
             data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
         else:
             with path.open("rb") as handle:
-                data = handle.read(MAX_INPUT_BYTES + 1)
+                data = handle.read(limit if limit is not None else MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise PeaceldError(f"cannot read: {exc.strerror}", file=name) from None
     if len(data) > MAX_INPUT_BYTES:
@@ -1279,15 +1304,58 @@ def _json_depth(data: bytes) -> int:
     return deepest
 
 
-def parse_input(path: Path, fmt: str | None = None, base: str | None = None
-                ) -> list[ox.Quad]:
-    """Parse one untrusted RDF file (``-`` = standard input, which needs ``fmt``).
+@dataclass
+class RdfInput:
+    """An untrusted RDF input that passed the checks of ``open_input``: parse it as often as
+    needed (``quads``), or load it into a store (``load``); errors become one clean line."""
+
+    name: str
+    format: ox.RdfFormat
+    base: str | None
+    path: Path | None  # None: ``data`` holds the bytes (standard input)
+    data: bytes | None = None
+
+    def _source(self) -> dict:
+        return {"input": self.data} if self.path is None else {"path": str(self.path)}
+
+    def quads(self) -> Iterator[ox.Quad]:
+        with self._errors():
+            yield from ox.parse(**self._source(), format=self.format, base_iri=self.base,
+                                without_named_graphs=False)
+
+    def load(self, store: ox.Store) -> None:
+        with self._errors():
+            store.bulk_load(**self._source(), format=self.format, base_iri=self.base)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        name = self.name
+        try:
+            yield
+        except SyntaxError as exc:
+            if "utf-8" in str(exc.msg).lower() or "utf8" in str(exc.msg).lower():
+                raise PeaceldError("not valid UTF-8", file=name) from None
+            raise PeaceldError.syntax(exc, name) from None
+        except UnicodeDecodeError:
+            raise PeaceldError("not valid UTF-8", file=name) from None
+        except MemoryError:
+            raise PeaceldError("a term is too large for the parser (a literal or IRI over "
+                               "its 16 MiB buffer)", file=name) from None
+        except (ValueError, OSError) as exc:
+            raise PeaceldError(f"cannot parse: {str(exc).splitlines()[0]}",
+                               file=name) from None
+
+
+def open_input(path: Path, fmt: str | None = None, base: str | None = None) -> RdfInput:
+    """Check one untrusted RDF file (``-`` = standard input, which needs ``fmt``).
 
     Relative IRIs resolve against ``base`` (default: the file's own ``file://`` IRI).
-    Refused, with one line naming the file: over MAX_INPUT_BYTES, not UTF-8, binary,
-    RDF/XML with a DOCTYPE (entities read files or expand without bound), JSON-LD nested
-    deeper than MAX_JSON_DEPTH, a term too large for the parser, syntax errors (with line
-    and column). Nothing is fetched: no remote JSON-LD context, no external entity.
+    Refused, with one line naming the file: over MAX_INPUT_BYTES, binary, RDF/XML with a
+    DOCTYPE or entity declaration anywhere (entities read files or expand without bound),
+    JSON-LD nested deeper than MAX_JSON_DEPTH; parsing later refuses text that is not UTF-8,
+    a term too large for the parser and syntax errors (with line and column). Nothing is
+    fetched: no remote JSON-LD context, no external entity. Files are scanned in blocks,
+    never held whole (JSON-LD excepted); standard input is read whole, up to the limit.
     """
     stdin = str(path) == "-"
     name = "<stdin>" if stdin else str(path)
@@ -1297,7 +1365,10 @@ def parse_input(path: Path, fmt: str | None = None, base: str | None = None
         raise PeaceldError("unknown RDF format" + ("" if stdin else f" {path.suffix!r}") +
                            " (use --input-format, or --mapping for CSV and facts files)",
                            file=name)
-    if not stdin:
+    if stdin:
+        data = _read_limited(path)
+        head, blocks = data[:8192], [data]
+    else:
         try:
             size = path.stat().st_size
         except OSError as exc:
@@ -1305,31 +1376,36 @@ def parse_input(path: Path, fmt: str | None = None, base: str | None = None
         if size > MAX_INPUT_BYTES:
             raise PeaceldError(f"file too large ({size} bytes; the limit is "
                                f"{MAX_INPUT_BYTES})", file=name)
-    data = _read_limited(path)
-    if b"\x00" in data[:8192]:
+        data = None
+        head = _read_limited(path, 8192)
+        blocks = _blocks(path) if rdf_format == ox.RdfFormat.RDF_XML else []
+    if b"\x00" in head:
         raise PeaceldError("binary file, not RDF text", file=name)
-    if rdf_format == ox.RdfFormat.RDF_XML and re.search(rb"<!DOCTYPE|<!ENTITY", data):
+    if any(re.search(rb"<!DOCTYPE|<!ENTITY", block) for block in blocks):
         raise PeaceldError("RDF/XML with a DOCTYPE or entity declarations is refused "
                            "(entities can read files or expand without bound)", file=name)
-    if rdf_format == ox.RdfFormat.JSON_LD and _json_depth(data) > MAX_JSON_DEPTH:
+    if rdf_format == ox.RdfFormat.JSON_LD and _json_depth(
+            data if data is not None else _read_limited(path)) > MAX_JSON_DEPTH:
         raise PeaceldError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused",
                            file=name)
     if base is None and not stdin:
         base = path.resolve().as_uri()
-    try:
-        return list(ox.parse(data, format=rdf_format, base_iri=base,
-                             without_named_graphs=False))
-    except SyntaxError as exc:
-        if "utf-8" in str(exc.msg).lower() or "utf8" in str(exc.msg).lower():
-            raise PeaceldError("not valid UTF-8", file=name) from None
-        raise PeaceldError.syntax(exc, name) from None
-    except UnicodeDecodeError:
-        raise PeaceldError("not valid UTF-8", file=name) from None
-    except MemoryError:
-        raise PeaceldError("a term is too large for the parser (a literal or IRI over "
-                           "its 16 MiB buffer)", file=name) from None
-    except (ValueError, OSError) as exc:
-        raise PeaceldError(f"cannot parse: {str(exc).splitlines()[0]}", file=name) from None
+    return RdfInput(name, rdf_format, base, None if stdin else path, data)
+
+
+def _blocks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """A file in overlapping blocks (a marker split by a block boundary is still seen)."""
+    tail = b""
+    with path.open("rb") as handle:
+        while block := handle.read(size):
+            yield tail + block
+            tail = block[-16:]
+
+
+def parse_input(path: Path, fmt: str | None = None, base: str | None = None
+                ) -> list[ox.Quad]:
+    """Parse one untrusted RDF file (see ``open_input``) into a list of quads."""
+    return list(open_input(path, fmt, base).quads())
 
 
 def _subject_lines(path: Path, subjects: set[str], base: str | None = None) -> dict[str, int]:
@@ -1362,19 +1438,13 @@ def _subject_lines(path: Path, subjects: set[str], base: str | None = None) -> d
     return found
 
 
-def vocabulary_findings(data: list[ox.Quad], ontology: list[ox.Quad]) -> list[Finding]:
-    """Our-namespace terms the ontology does not define, with a "did you mean"."""
+def vocabulary_findings(used: dict[str, str], ontology: list[ox.Quad]) -> list[Finding]:
+    """Our-namespace terms the data uses (term -> first subject using it) that the ontology
+    does not define, with a "did you mean"."""
     if not ontology:
         return []
     defined = {q.subject.value for q in ontology if isinstance(q.subject, ox.NamedNode)}
     known = sorted(t for t in defined if t.startswith(PLD))
-    used: dict[str, str] = {}
-    for q in data:
-        if q.predicate.value.startswith(PLD):
-            used.setdefault(q.predicate.value, str(q.subject))
-        if q.predicate.value == RDF + "type" and isinstance(q.object, ox.NamedNode) and \
-                q.object.value.startswith(PLD):
-            used.setdefault(q.object.value, str(q.subject))
     out = []
     for term, subject in sorted(used.items()):
         if term in defined:
@@ -1399,11 +1469,21 @@ def validate_quads(quads: list[ox.Quad], shapes: list[Path],
     compiled) or "pyshacl" (the reference engine for everything)."""
     store = ox.Store()
     store.bulk_extend(quads)
-    if ontology:
+    onto = ontology if ontology is not None else [q for q in quads if _in_ontology_graph(q)]
+    return _validate_store(store, lambda: quads, shapes, onto, ontology is not None, focus,
+                           classes, engine, base)
+
+
+def _validate_store(store: ox.Store, data: Callable[[], Iterable[ox.Quad]], shapes: list[Path],
+                    ontology: list[ox.Quad], add_ontology: bool, focus: set[str] | None,
+                    classes: set[str] | None, engine: str, base: str | None
+                    ) -> ValidationReport:
+    """Validate the data loaded in ``store``; ``data`` re-reads it (profile, pySHACL)."""
+    if add_ontology and ontology:
         store.bulk_extend(ontology)
     graph = shapes_graph(shapes, base)
     compiled = compile_shapes(graph)
-    profile = DataProfile.of(quads) if engine != "pyshacl" else DataProfile()
+    profile = DataProfile.of(data)
     if engine == "pyshacl":
         for shape in compiled:
             shape.whole_delegated = "--engine pyshacl"
@@ -1416,15 +1496,15 @@ def validate_quads(quads: list[ox.Quad], shapes: list[Path],
             node, why = refused[0]
             raise PeaceldError(f"shape {_short(node)}: {why} (the compiled engine does not "
                                "evaluate it; use the default engine)")
-    findings, focus_nodes = run_shapes(store, compiled, focus, classes, profile)
+    findings, focus_nodes = run_shapes(store, compiled, focus, classes,
+                                       profile if engine != "pyshacl" else None)
     delegated = [s for s in compiled if s.whole_delegated or s.delegated]
     if delegated:
-        findings += _run_pyshacl(quads, ontology or [], graph, compiled, focus)
-    data_only = [q for q in quads if not _in_ontology_graph(q)]
-    onto = ontology if ontology is not None else [q for q in quads if _in_ontology_graph(q)]
-    findings = vocabulary_findings(data_only, onto) + findings
+        triples = (q.triple for q in chain(data(), ontology if add_ontology else []))
+        findings += _run_pyshacl(triples, graph, compiled, focus)
+    findings = vocabulary_findings(profile.used, ontology) + findings
     name = "pyshacl" if engine == "pyshacl" else "peaceld+pyshacl" if delegated else "peaceld"
-    report = ValidationReport(_sort(findings), len(focus_nodes), len(quads), name)
+    report = ValidationReport(_sort(findings), len(focus_nodes), profile.count, name)
     report.delegated = sorted({f"{_short(s.node)}: {s.whole_delegated}" for s in compiled
                                if s.whole_delegated} |
                               {f"{_short(s.delegated_names.get(ps, str(ps)))}: {why}"
@@ -1447,21 +1527,29 @@ def validate_files(paths: list[Path], *, shapes: list[Path], ontology: list[Path
     from .build import load_ontology_quads, map_files
 
     onto = load_ontology_quads(list(ontology))
-    quads: list[ox.Quad] = []
+    focus_set = {f"<{_expand(f)}>" for f in focus} if focus else None
+    class_set = {f"<{_expand(c)}>" for c in classes} if classes else None
     if mapping is not None:  # one mapping run: entities one file declares, others cite
         import io
 
         buffer = io.StringIO()
         map_files(mapping, list(paths), buffer, list(ontology), True,
                   fmt if fmt in ("csv", "yaml") else None)
-        quads += list(ox.parse(buffer.getvalue().encode(), format=ox.RdfFormat.N_QUADS))
+        quads = list(ox.parse(buffer.getvalue().encode(), format=ox.RdfFormat.N_QUADS))
+        report = validate_quads(quads, list(shapes), onto, focus_set, class_set,
+                                engine=engine, base=base)
     else:
-        for path in paths:
-            quads += parse_input(path, fmt, base)
-    focus_set = {f"<{_expand(f)}>" for f in focus} if focus else None
-    class_set = {f"<{_expand(c)}>" for c in classes} if classes else None
-    report = validate_quads(quads, list(shapes), onto, focus_set, class_set, engine=engine,
-                            base=base)
+        inputs = [open_input(path, fmt, base) for path in paths]
+        size = sum(i.path.stat().st_size if i.path else len(i.data or b"") for i in inputs)
+        with tempfile.TemporaryDirectory(prefix="peaceld-validate-") as tmp:
+            # large inputs go to an on-disk store: memory stays bounded at any size
+            store = ox.Store(tmp) if size > MEMORY_STORE_MAX_BYTES else ox.Store()
+            for rdf_input in inputs:
+                rdf_input.load(store)
+            report = _validate_store(
+                store, lambda: chain.from_iterable(i.quads() for i in inputs), list(shapes),
+                onto, True, focus_set, class_set, engine, base)
+            del store
     if focus_set is not None:
         report.findings = [f for f in report.findings if f.focus in focus_set]
     wanted = {f.focus for f in report.findings}
@@ -1529,8 +1617,8 @@ def _rdflib_graph(triples: list[ox.Triple], blank: dict | None = None) -> Any:
     return graph
 
 
-def _run_pyshacl(quads: list[ox.Quad], ontology: list[ox.Quad], graph: _ShapesGraph,
-                 shapes: list[NodeShape], focus: set[str] | None) -> list[Finding]:
+def _run_pyshacl(data: Iterable[ox.Triple], graph: _ShapesGraph, shapes: list[NodeShape],
+                 focus: set[str] | None) -> list[Finding]:
     """pySHACL on what the compiled engine hands over, nothing else: targets of compiled
     shapes are removed from the shapes graph, and a delegated property shape of a compiled
     node shape runs under a fresh node shape with its targets (its own results keep it as
@@ -1562,7 +1650,7 @@ def _run_pyshacl(quads: list[ox.Quad], ontology: list[ox.Quad], graph: _ShapesGr
     rdflib_logger = logging.getLogger("rdflib.term")
     level, rdflib_logger.level = rdflib_logger.level, logging.CRITICAL
     try:
-        data = _rdflib_graph([q.triple for q in quads + ontology])
+        data_graph = _rdflib_graph(list(data))
     finally:
         rdflib_logger.setLevel(level)
     labels: dict[str, Any] = {}
@@ -1575,7 +1663,7 @@ def _run_pyshacl(quads: list[ox.Quad], ontology: list[ox.Quad], graph: _ShapesGr
             logger.setLevel(logging.CRITICAL)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _, report, _ = pyshacl.validate(data, shacl_graph=shacl, inference="none",
+            _, report, _ = pyshacl.validate(data_graph, shacl_graph=shacl, inference="none",
                                             advanced=False, allow_warnings=True,
                                             allow_infos=True, do_owl_imports=False)
     except Exception as exc:  # noqa: BLE001 - the reference engine's refusal, as one line

@@ -287,3 +287,25 @@ def test_unknown_format_is_refused(tmp_path: Path) -> None:
     path.write_text("a,b")
     with pytest.raises(PeaceldError, match="unknown RDF format"):
         validate_files([path])
+
+
+def test_an_on_disk_store_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large inputs are validated in a temporary on-disk store (bounded memory): same
+    findings, same focus nodes, and the store is gone afterwards."""
+    import tempfile
+
+    from peaceld import validate as validate_module
+
+    def leftovers() -> set[str]:
+        return {p.name for p in Path(tempfile.gettempdir()).glob("peaceld-validate-*")}
+
+    before = leftovers()
+    for name in ["op-end-before-start.ttl", "contrib-share-over-100.ttl", "valid-full.ttl"]:
+        in_memory = validate_files([CORPUS / name])
+        monkeypatch.setattr(validate_module, "MEMORY_STORE_MAX_BYTES", 0)
+        on_disk = validate_files([CORPUS / name])
+        monkeypatch.undo()
+        assert on_disk.findings == in_memory.findings
+        assert (on_disk.focus_nodes, on_disk.triples) == (in_memory.focus_nodes,
+                                                          in_memory.triples)
+    assert leftovers() == before
