@@ -46,6 +46,7 @@ RANK = {"Violation": 3, "Warning": 2, "Info": 1}
 MAX_INPUT_BYTES = 2 << 30
 MAX_JSON_DEPTH = 512
 MEMORY_STORE_MAX_BYTES = 256 << 20  # larger inputs are validated in an on-disk store
+LOAD_BLOCK = 100_000  # quads per bulk load into the store
 FORMATS_BY_SUFFIX = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES,
                      ".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG,
                      ".jsonld": ox.RdfFormat.JSON_LD, ".json": ox.RdfFormat.JSON_LD,
@@ -1078,16 +1079,24 @@ class DataProfile:
     count: int = 0
 
     @classmethod
-    def of(cls, quads: Callable[[], Iterable[ox.Quad]]) -> DataProfile:
+    def of(cls, quads: Callable[[], Iterable[ox.Quad]],
+           sink: Callable[[list[ox.Quad]], None] | None = None) -> DataProfile:
         """One pass over the data (a second only when two spellings of one value exist);
-        ``quads`` gives a fresh iteration each call. Also counts the quads and notes the
-        pld: terms the data uses (outside the ontology graph)."""
+        ``quads`` gives a fresh iteration each call, and ``sink`` receives the quads of the
+        first pass in blocks (to load a store without holding them all). Also counts the
+        quads and notes the pld: terms the data uses (outside the ontology graph)."""
         profile = cls()
         typed: dict[ox.Literal, set[str]] = {}
         used = profile.used
         rdf_type, count = RDF + "type", 0
+        block: list[ox.Quad] = []
         for q in quads():
             count += 1
+            if sink is not None:
+                block.append(q)
+                if len(block) >= LOAD_BLOCK:
+                    sink(block)
+                    block = []
             o, p = q.object, q.predicate.value
             if isinstance(o, ox.Literal):
                 dt = o.datatype.value
@@ -1101,6 +1110,8 @@ class DataProfile:
                 o, ox.NamedNode) and o.value.startswith(PLD) else None
             if term is not None and term not in used and not _in_ontology_graph(q):
                 used[term] = str(q.subject)
+        if block and sink is not None:
+            sink(block)
         profile.count = count
         if not typed:
             return profile
@@ -1307,7 +1318,7 @@ def _json_depth(data: bytes) -> int:
 @dataclass
 class RdfInput:
     """An untrusted RDF input that passed the checks of ``open_input``: parse it as often as
-    needed (``quads``), or load it into a store (``load``); errors become one clean line."""
+    needed (``quads``); errors become one clean line."""
 
     name: str
     format: ox.RdfFormat
@@ -1322,10 +1333,6 @@ class RdfInput:
         with self._errors():
             yield from ox.parse(**self._source(), format=self.format, base_iri=self.base,
                                 without_named_graphs=False)
-
-    def load(self, store: ox.Store) -> None:
-        with self._errors():
-            store.bulk_load(**self._source(), format=self.format, base_iri=self.base)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -1470,20 +1477,19 @@ def validate_quads(quads: list[ox.Quad], shapes: list[Path],
     store = ox.Store()
     store.bulk_extend(quads)
     onto = ontology if ontology is not None else [q for q in quads if _in_ontology_graph(q)]
-    return _validate_store(store, lambda: quads, shapes, onto, ontology is not None, focus,
-                           classes, engine, base)
+    return _validate_store(store, lambda: quads, DataProfile.of(lambda: quads), shapes, onto,
+                           ontology is not None, focus, classes, engine, base)
 
 
-def _validate_store(store: ox.Store, data: Callable[[], Iterable[ox.Quad]], shapes: list[Path],
-                    ontology: list[ox.Quad], add_ontology: bool, focus: set[str] | None,
-                    classes: set[str] | None, engine: str, base: str | None
-                    ) -> ValidationReport:
-    """Validate the data loaded in ``store``; ``data`` re-reads it (profile, pySHACL)."""
+def _validate_store(store: ox.Store, data: Callable[[], Iterable[ox.Quad]],
+                    profile: DataProfile, shapes: list[Path], ontology: list[ox.Quad],
+                    add_ontology: bool, focus: set[str] | None, classes: set[str] | None,
+                    engine: str, base: str | None) -> ValidationReport:
+    """Validate the data loaded in ``store``; ``data`` re-reads it (for pySHACL)."""
     if add_ontology and ontology:
         store.bulk_extend(ontology)
     graph = shapes_graph(shapes, base)
     compiled = compile_shapes(graph)
-    profile = DataProfile.of(data)
     if engine == "pyshacl":
         for shape in compiled:
             shape.whole_delegated = "--engine pyshacl"
@@ -1544,11 +1550,12 @@ def validate_files(paths: list[Path], *, shapes: list[Path], ontology: list[Path
         with tempfile.TemporaryDirectory(prefix="peaceld-validate-") as tmp:
             # large inputs go to an on-disk store: memory stays bounded at any size
             store = ox.Store(tmp) if size > MEMORY_STORE_MAX_BYTES else ox.Store()
-            for rdf_input in inputs:
-                rdf_input.load(store)
-            report = _validate_store(
-                store, lambda: chain.from_iterable(i.quads() for i in inputs), list(shapes),
-                onto, True, focus_set, class_set, engine, base)
+            def data() -> Iterator[ox.Quad]:
+                return chain.from_iterable(i.quads() for i in inputs)
+
+            profile = DataProfile.of(data, store.bulk_extend)
+            report = _validate_store(store, data, profile, list(shapes), onto, True,
+                                     focus_set, class_set, engine, base)
             del store
     if focus_set is not None:
         report.findings = [f for f in report.findings if f.focus in focus_set]
