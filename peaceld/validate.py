@@ -138,6 +138,7 @@ class ValidationReport:
     def to_json(self) -> str:
         return json.dumps({"conforms": self.conforms, "counts": dict(self.counts()),
                            "focus_nodes": self.focus_nodes, "triples": self.triples,
+                           "engine": self.engine, "delegated": self.delegated,
                            "findings": [f.__dict__ for f in self.findings]}, indent=2) + "\n"
 
     def to_turtle(self) -> str:

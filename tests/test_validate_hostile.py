@@ -152,3 +152,19 @@ def test_relative_iris_resolve_against_the_file_or_base(tmp_path: Path) -> None:
                               "https://example.org/d/"])
     assert code == 1 and json.loads(output)["findings"][0]["focus"] == \
         "<https://example.org/d/a>"
+
+
+def test_engine_compiled_refuses_what_it_does_not_compile(tmp_path: Path) -> None:
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+                      "<https://example.org/S> a sh:NodeShape ; sh:targetNode "
+                      "<https://example.org/a> ; sh:equals <https://example.org/p> .\n")
+    data = tmp_path / "data.ttl"
+    data.write_text("<https://example.org/a> <https://example.org/p> 1 .\n")
+    code, output, _ = invoke([str(data), "--shapes", str(shapes), "--engine", "compiled"])
+    assert code == 2 and "sh:equals is not compiled" in output
+    code, output, _ = invoke([str(data), "--shapes", str(shapes), "-f", "json"])
+    report = json.loads(output)
+    assert code == 1 and report["engine"] == "peaceld+pyshacl"
+    assert report["delegated"] == ["<https://example.org/S>: sh:equals is not compiled"]
+    assert report["findings"][0]["component"].endswith("#EqualsConstraintComponent")
