@@ -845,6 +845,11 @@ def compile_shapes(g: _ShapesGraph) -> list[NodeShape]:
     """Every targeted shape: what the compiled engine runs, and what it hands to pySHACL."""
     shapes = []
     custom = g.custom
+    advanced = sorted({t.predicate.value[len(SH):] for t in g.triples
+                       if t.predicate.value in (SH + "target", SH + "rule")})
+    if advanced:  # SHACL Advanced Features: neither engine here evaluates them; say so
+        raise PeaceldError(f"the shapes use sh:{advanced[0]} (SHACL Advanced Features), which "
+                           "peaceld does not evaluate")
     for node in top_level_shapes(g):
         if _true(g.one(node, SH + "deactivated")):
             continue

@@ -168,3 +168,15 @@ def test_engine_compiled_refuses_what_it_does_not_compile(tmp_path: Path) -> Non
     assert code == 1 and report["engine"] == "peaceld+pyshacl"
     assert report["delegated"] == ["<https://example.org/S>: sh:equals is not compiled"]
     assert report["findings"][0]["component"].endswith("#EqualsConstraintComponent")
+
+
+def test_shacl_advanced_features_are_refused_not_ignored(tmp_path: Path) -> None:
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+                      "<https://example.org/S> a sh:NodeShape ; sh:target [ a sh:SPARQLTarget ; "
+                      'sh:select "SELECT ?this WHERE { ?this ?p ?o }" ] ; '
+                      "sh:nodeKind sh:Literal .\n")
+    data = tmp_path / "data.ttl"
+    data.write_text("<https://example.org/a> <https://example.org/p> 1 .\n")
+    code, output, _ = invoke([str(data), "--shapes", str(shapes)])
+    assert code == 2 and "sh:target (SHACL Advanced Features)" in output
