@@ -4,6 +4,7 @@ component), each run in its own process (wall time, peak RSS), findings compared
 
     python -m bench.validate_bench --triples 1000000 --pyshacl-max 1000000
     python -m bench.validate_bench --triples 10000000 --pyshacl-max 0   # memory at 10M
+    python -m bench.validate_bench --shapes "every Core component"      # one shape set
 
 Writes ``bench/out/validate/results.json`` and prints a Markdown table.
 """
@@ -74,6 +75,8 @@ def main() -> None:
     parser.add_argument("--pyshacl-max", type=int, default=1_000_000,
                         help="run pySHACL only up to this size")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--shapes", choices=sorted(SHAPE_SETS), action="append",
+                        help="only this shape set (repeatable; default: both)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "validate")
     args = parser.parse_args()
     work = args.out / f"n{args.triples}"
@@ -81,6 +84,8 @@ def main() -> None:
     data = prepare(work, args.triples)
     rows = []
     for label, shapes in SHAPE_SETS.items():
+        if args.shapes and label not in args.shapes:
+            continue
         ours = measured("peaceld", shapes, data, work / f"ours-{shapes.stem}.json", args.timeout)
         theirs = None
         if args.triples <= args.pyshacl_max:
