@@ -968,9 +968,19 @@ def _value_test(c: Constraint) -> str | None:
     return None
 
 
+BARE_SCAN_MIN = 5000
+#: Constraints whose query needs the focus nodes only to filter its results (the callers keep
+#: the results of focus nodes): with many focus nodes they scan the predicate instead.
+BARE_KINDS = {"class", "datatype", "nodeKind", "in", "languageIn", "pattern", "minInclusive",
+              "maxInclusive", "minExclusive", "maxExclusive", "minLength", "maxLength",
+              "node", "not", "and", "or", "xone", "maxCount", "equals", "disjoint", "lessThan",
+              "lessThanOrEquals", "uniqueLang", "qualifiedMaxCount"}
+
+
 def _constraint_query(focus: str, path: str | None, c: Constraint) -> tuple[str, bool]:
     """SPARQL returning ?this (and ?value) for each violation; bool = has values. ``path``
-    None: the constraint is on a node shape (the value node is the focus node)."""
+    None: the constraint is on a node shape (the value node is the focus node). ``focus``
+    "" (for BARE_KINDS on a one-step path): every subject, filtered by the caller."""
     values = f"{focus} ?this {path} ?value ." if path else f"{focus} BIND (?this AS ?value)"
     test = _value_test(c)
     if test is not None:
@@ -1238,7 +1248,11 @@ def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None 
         parts += [(ps.path, c, ps.severity, ps.message, ps.node)
                   for ps in shape.properties for c in ps.constraints]
         for path, c, severity, message, source in parts:
-            text, has_value = _constraint_query(focus_query, path, c)
+            # Many focus nodes and a one-step path: scan the predicate instead of joining
+            # the target query again (the results are kept for focus nodes only, below).
+            bare = len(targets) > BARE_SCAN_MIN and path is not None and c.kind in BARE_KINDS \
+                and re.fullmatch(r"\^?<[^<>\s]*>", path) is not None
+            text, has_value = _constraint_query("" if bare else focus_query, path, c)
             for row in query(text):
                 this = str(row["this"])
                 if keep(this):
@@ -1431,11 +1445,16 @@ def _subject_lines(path: Path, subjects: set[str], base: str | None = None) -> d
     try:
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
+                token = line.split(None, 1)[0] if line.strip() else ""
+                if token[:1] == "<":  # the usual case, and every line of N-Triples/N-Quads
+                    key = token if ":" in token else f"<{urljoin(base, token[1:-1])}>"
+                    if key in subjects and key not in found:
+                        found[key] = number
+                    continue
                 m = re.match(r"\s*@?prefix\s+([A-Za-z0-9_-]*):\s*<([^>]*)>", line, re.I)
                 if m:
                     prefixes[m.group(1)] = urljoin(base, m.group(2))
                     continue
-                token = line.split(None, 1)[0] if line.strip() else ""
                 if token.startswith("<") and token.endswith(">"):
                     iri = urljoin(base, token[1:-1])
                 elif ":" in token and not token.startswith(("#", "_:")):
