@@ -82,16 +82,20 @@ class Project:
 
     def validate(self, files: list[str | Path], *, fmt: str | None = None,
                  mapping: str | Path | None = None, shapes: list[str | Path] | None = None,
-                 focus: list[str] | None = None, classes: list[str] | None = None,
-                 engine: str = "peaceld") -> ValidationReport:
-        """Validate contributed files against this project's shapes (or ``shapes``) and
-        ontology; CSV and facts files go through ``mapping`` first."""
+                 ontology: list[str | Path] | None = None, focus: list[str] | None = None,
+                 classes: list[str] | None = None, engine: str = "peaceld",
+                 base: str | None = None) -> ValidationReport:
+        """Validate contributed files against this project's shapes and ontology (or the
+        ``shapes`` and ``ontology`` files given); CSV and facts files go through ``mapping``
+        first; ``"-"`` is standard input. ``engine``: "peaceld" (compiled SPARQL, and
+        pySHACL for whatever it does not compile), "compiled" or "pyshacl". ``base``
+        resolves relative IRIs (default: each file's own IRI)."""
         return validate_files(
             [Path(f) for f in files],
             shapes=[Path(s) for s in shapes] if shapes else self.folder.files("shapes"),
-            ontology=self.folder.files("ontology"), fmt=fmt,
-            mapping=Path(mapping) if mapping is not None else None,
-            focus=focus, classes=classes, engine=engine)
+            ontology=[Path(o) for o in ontology] if ontology else self.folder.files("ontology"),
+            fmt=fmt, mapping=Path(mapping) if mapping is not None else None,
+            focus=focus, classes=classes, engine=engine, base=base)
 
     # export --------------------------------------------------------------------------------
 

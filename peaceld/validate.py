@@ -15,35 +15,41 @@ inputs over the size limit are refused.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
+import logging
 import re
+import sys
+import tempfile
+import warnings
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import chain
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 from xml.sax.saxutils import escape as xml_escape
 
 import pyoxigraph as ox
 
 from .errors import PeaceldError
-from .mapper import map_files
-from .namespaces import CONCEPT, PLD, PREFIXES
-from .rdfio import load_ontology, parse_file
+from .mapper import FieldError, Mapper, map_files, open_mapping
+from .namespaces import CONCEPT, PLD, PREFIXES, all_prefixes, curie
+from .rdfio import load_ontology
+from .records import read_records
 
 SH = PREFIXES["sh"]
+PLS = "https://w3id.org/peaceld/shapes#"
 RDF, RDFS, XSD = PREFIXES["rdf"], PREFIXES["rdfs"], PREFIXES["xsd"]
 SEVERITIES = {SH + "Violation": "Violation", SH + "Warning": "Warning", SH + "Info": "Info"}
 RANK = {"Violation": 3, "Warning": 2, "Info": 1}
 MAX_INPUT_BYTES = 2 << 30
-WELL_FORMED = {  # lexical forms checked with sh:datatype (as pySHACL does through rdflib)
-    "integer": r"^[+-]?[0-9]+$",
-    "nonNegativeInteger": r"^[+]?[0-9]+$|^-0+$",
-    "positiveInteger": r"^[+]?0*[1-9][0-9]*$",
-    "decimal": r"^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)$",
-    "boolean": r"^(true|false|1|0)$",
-    "date": r"^-?[0-9]{4,}-[0-9]{2}-[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?$",
-}
+MAX_JSON_DEPTH = 512
+MEMORY_STORE_MAX_BYTES = 256 << 20  # larger inputs are validated in an on-disk store
+LOAD_BLOCK = 100_000  # quads per bulk load into the store
 FORMATS_BY_SUFFIX = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES,
                      ".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG,
                      ".jsonld": ox.RdfFormat.JSON_LD, ".json": ox.RdfFormat.JSON_LD,
@@ -74,22 +80,34 @@ class Finding:
         return (self.severity, self.focus, self.path, _canonical(self.value), self.component)
 
 
+def rank(severity: str) -> int:
+    """Violation 3, Warning 2, Info 1; a custom severity (an IRI) ranks as a violation."""
+    return RANK.get(severity, 3)
+
+
 @dataclass
 class ValidationReport:
     findings: list[Finding] = field(default_factory=list)
     focus_nodes: int = 0
     triples: int = 0
     engine: str = "peaceld"
+    delegated: list[str] = field(default_factory=list)  # what pySHACL checked, and why
 
     @property
     def conforms(self) -> bool:
-        return not any(f.severity == "Violation" for f in self.findings)
+        """No finding of severity Violation (or a custom severity): what a curator needs."""
+        return not any(rank(f.severity) == 3 for f in self.findings)
+
+    @property
+    def shacl_conforms(self) -> bool:
+        """SHACL's sh:conforms: no validation result at all, whatever its severity."""
+        return not self.findings
 
     def counts(self) -> Counter[str]:
         return Counter(f.severity for f in self.findings)
 
     def at_or_above(self, severity: str) -> list[Finding]:
-        return [f for f in self.findings if RANK[f.severity] >= RANK[severity]]
+        return [f for f in self.findings if rank(f.severity) >= RANK[severity]]
 
     def summary(self) -> str:
         c = self.counts()
@@ -123,6 +141,7 @@ class ValidationReport:
     def to_json(self) -> str:
         return json.dumps({"conforms": self.conforms, "counts": dict(self.counts()),
                            "focus_nodes": self.focus_nodes, "triples": self.triples,
+                           "engine": self.engine, "delegated": self.delegated,
                            "findings": [f.__dict__ for f in self.findings]}, indent=2) + "\n"
 
     def to_turtle(self) -> str:
@@ -131,14 +150,15 @@ class ValidationReport:
         triples = [ox.Triple(report, ox.NamedNode(RDF + "type"),
                              ox.NamedNode(SH + "ValidationReport")),
                    ox.Triple(report, ox.NamedNode(SH + "conforms"),
-                             ox.Literal("true" if self.conforms else "false",
+                             ox.Literal("true" if self.shacl_conforms else "false",
                                         datatype=ox.NamedNode(XSD + "boolean")))]
         for i, f in enumerate(self.findings):
             r = ox.BlankNode(f"r{i}")
             triples += [
                 ox.Triple(report, ox.NamedNode(SH + "result"), r),
                 ox.Triple(r, ox.NamedNode(RDF + "type"), ox.NamedNode(SH + "ValidationResult")),
-                ox.Triple(r, ox.NamedNode(SH + "resultSeverity"), ox.NamedNode(SH + f.severity)),
+                ox.Triple(r, ox.NamedNode(SH + "resultSeverity"), _term(
+                    SH + f.severity if f.severity in RANK else f.severity)),
                 ox.Triple(r, ox.NamedNode(SH + "focusNode"), _term(f.focus)),
                 ox.Triple(r, ox.NamedNode(SH + "sourceConstraintComponent"),
                           ox.NamedNode(f.component)),
@@ -201,30 +221,75 @@ def _term(value: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if value.startswith('"'):
         return next(iter(ox.parse(f"<x:s> <x:p> {value} .".encode(),
                                   format=ox.RdfFormat.N_TRIPLES))).object
-    return ox.NamedNode(value)
+    if re.match(r"[a-z][a-z0-9+.-]*:\S*$", value):
+        return ox.NamedNode(value)
+    # a blank-node shape named by its owner and path: a blank node stable across runs
+    return ox.BlankNode("s" + hashlib.sha256(value.encode()).hexdigest()[:16])
 
 
 def _short(value: str) -> str:
-    if value.startswith("<") and value.endswith(">"):
-        iri = value[1:-1]
-        for prefix, ns in (("pld", PLD), ("pldc", CONCEPT), *PREFIXES.items()):
-            if iri.startswith(ns):
-                return f"{prefix}:{iri[len(ns):]}"
-        return value
-    return value
+    """A readable name for reports: prefix:local for known namespaces (shapes as pls:)."""
+    return curie(value, {**all_prefixes(), "pls": PLS})
 
 
 # --- shapes ------------------------------------------------------------------------------
+
+TARGETS = ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf")
+#: Constraint parameters the compiled engine evaluates, where they may appear.
+NODE_COMPILED = {"class", "datatype", "nodeKind", "in", "pattern", "flags", "minInclusive",
+                 "maxInclusive", "minExclusive", "maxExclusive", "minLength", "maxLength",
+                 "hasValue", "languageIn", "closed", "ignoredProperties", "sparql", "node",
+                 "not", "and", "or", "xone"}
+PROPERTY_COMPILED = (NODE_COMPILED - {"closed", "ignoredProperties", "sparql"}) | {
+    "minCount", "maxCount", "uniqueLang", "lessThan", "lessThanOrEquals", "equals", "disjoint",
+    "qualifiedValueShape", "qualifiedMinCount", "qualifiedMaxCount",
+    "qualifiedValueShapesDisjoint"}
+#: Components whose nested shapes compile to one SPARQL expression (see _conforms).
+NESTED = {"node", "not", "and", "or", "xone", "qualifiedMinCount", "qualifiedMaxCount"}
+#: Every SHACL Core and SPARQL constraint parameter; the ones the compiled engine does not
+#: evaluate (sh:node, sh:and, qualified shapes, ...) are delegated to pySHACL.
+CORE_PARAMETERS = PROPERTY_COMPILED | NODE_COMPILED | {
+    "node", "property", "equals", "disjoint", "and", "or", "not", "xone", "qualifiedValueShape",
+    "qualifiedMinCount", "qualifiedMaxCount", "qualifiedValueShapesDisjoint"}
+NON_CONSTRAINT = {"path", "severity", "message", "name", "description", "order", "group",
+                  "deactivated", "defaultValue", "prefixes", "declare", "targetClass",
+                  "targetNode", "targetSubjectsOf", "targetObjectsOf"}
+#: Constraints whose result depends on the exact lexical form of a literal (Oxigraph stores
+#: "01"^^xsd:integer as "1"): delegated when the data holds literals the store rewrites.
+LEXICAL = {"in", "hasValue", "equals", "disjoint", "pattern", "minLength", "maxLength",
+           "sparql"} | NESTED
+#: XSD datatypes whose well-formedness the compiled engine checks by a cast in Oxigraph.
+CASTABLE = {"integer", "decimal", "float", "double", "boolean", "dateTime", "date", "time",
+            "gYear", "gYearMonth", "gMonthDay", "gDay", "gMonth", "duration",
+            "yearMonthDuration", "dayTimeDuration"}
+NODE_KINDS = {"IRI": "isIRI(?value)", "BlankNode": "isBlank(?value)",
+              "Literal": "isLiteral(?value)", "BlankNodeOrIRI": "!isLiteral(?value)",
+              "BlankNodeOrLiteral": "!isIRI(?value)", "IRIOrLiteral": "!isBlank(?value)"}
+FORBIDDEN_SPARQL = re.compile(r"(?<![?$:\w])(MINUS|VALUES|SERVICE)\b|\bAS\s*[?$](this|"
+                              r"shapesGraph|currentShape)\b", re.I)
+FORBIDDEN_IN_ASK = re.compile(r"\bAS\s*[?$]value\b", re.I)
+
+
+@dataclass
+class Constraint:
+    """One compiled constraint of a shape: its parameter and argument (for sh:node, sh:not,
+    sh:and, sh:or, sh:xone and qualified shapes: a SPARQL expression) and the predicates
+    nested shapes read."""
+
+    kind: str
+    arg: Any
+    touches: frozenset[str] = frozenset()
 
 
 @dataclass
 class PropertyShape:
     node: str  # N-Triples form of the shape node
-    path: str  # SPARQL path expression
-    path_term: str  # N-Triples form of the path (for reports)
-    constraints: list[tuple[str, Any]]
+    path: str  # SPARQL path expression (also how reports name the path)
+    constraints: list[Constraint]
     severity: str
     message: str
+    predicates: set[str] = field(default_factory=set)  # IRIs the path walks
+    term: Any = None
 
 
 @dataclass
@@ -233,9 +298,25 @@ class SparqlConstraint:
     message: str
     severity: str
 
+    def predicates(self) -> set[str] | None:
+        """The IRIs the query mentions; None when a triple pattern may have a variable
+        predicate (then any predicate's values may reach it)."""
+        code = _sparql_code(self.select)
+        where = code[code.upper().find("WHERE"):] if "WHERE" in code.upper() else code
+        if re.search(r"[?$]\w+\s+[?$]\w+|;\s*[?$]\w+", where):  # "?p ?o", "; ?p"
+            return None
+        prefixes = dict(re.findall(r"PREFIX\s+([\w-]*):\s*<([^>]*)>", self.select, re.I))
+        iris = set(re.findall(r"<([^<>\s]*)>", self.select))
+        for prefix, local in re.findall(r"(?<![\w?$<])([A-Za-z][\w-]*|):([\w-]+)", where):
+            if prefix in prefixes:
+                iris.add(prefixes[prefix] + local)
+        return iris
+
 
 @dataclass
 class NodeShape:
+    """A shape with targets, compiled; ``delegated`` lists what pySHACL must check."""
+
     node: str
     targets: list[str]  # SPARQL group patterns binding ?this
     properties: list[PropertyShape]
@@ -244,116 +325,597 @@ class NodeShape:
     ignored: list[str]
     severity: str
     message: str
-    node_constraints: list[tuple[str, Any]]
-
-
-SUPPORTED = {"minCount", "maxCount", "datatype", "class", "nodeKind", "in", "pattern", "flags",
-             "minInclusive", "maxInclusive", "minExclusive", "maxExclusive", "minLength",
-             "maxLength", "hasValue"}
-SHAPE_KEYS = SUPPORTED | {"path", "severity", "message", "name", "description", "order",
-                          "group", "targetClass", "targetNode", "targetSubjectsOf",
-                          "targetObjectsOf", "property", "sparql", "closed",
-                          "ignoredProperties", "declare", "deactivated", "prefixes"}
+    node_constraints: list[Constraint]
+    target_predicates: set[str] = field(default_factory=set)
+    whole_delegated: str | None = None  # why the whole shape goes to pySHACL
+    delegated: list[tuple[Any, str]] = field(default_factory=list)  # (property shape, why)
+    delegated_names: dict[Any, str] = field(default_factory=dict)
+    term: Any = None
 
 
 class _ShapesGraph:
+    """The shapes graph: terms exactly as written (read from the parsed triples, since the
+    store rewrites "1"^^xsd:boolean as "true"), and a store for the few queries."""
+
     def __init__(self, quads: list[ox.Quad]) -> None:
+        self.triples = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object)
+                                          for q in quads))
+        self.by_sp: dict[tuple[Any, str], list] = {}
+        self.by_s: dict[Any, list[ox.Triple]] = {}
+        for t in self.triples:
+            self.by_sp.setdefault((t.subject, t.predicate.value), []).append(t.object)
+            self.by_s.setdefault(t.subject, []).append(t)
+        self.owner: dict[Any, Any] = {}
+        for t in sorted(self.triples, key=str):
+            if t.predicate.value == SH + "property":
+                self.owner.setdefault(t.object, t.subject)
         self.store = ox.Store()
-        self.store.extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
-                           for q in quads])
+        self.store.extend([ox.Quad(t.subject, t.predicate, t.object) for t in self.triples])
+        self.file_of: dict[Any, Path] = {}
+        self.custom = {row["p"].value for row in self.store.query(
+            f"SELECT DISTINCT ?p WHERE {{ ?c <{SH}parameter>/<{SH}path> ?p }}")
+            if isinstance(row["p"], ox.NamedNode)}
+        self.names: dict[Any, str] = {}
+
+    def name(self, node: Any) -> str:
+        """How a report names a shape: its IRI, or for a blank node the shape that owns it,
+        its path and its line in the shapes file (never a blank-node label)."""
+        if not isinstance(node, ox.BlankNode):
+            return str(node)
+        if node not in self.names:
+            self.names[node] = self._describe(node)
+        return self.names[node]
+
+    def _describe(self, node: ox.BlankNode) -> str:
+        owner, path_term = self.owner.get(node), self.one(node, SH + "path")
+        try:
+            path = path_text(self.one, self.items, path_term) if path_term is not None else None
+        except ValueError:
+            path = None
+        if isinstance(owner, ox.BlankNode):
+            owner_name = self.name(owner)
+        else:
+            owner_name = _short(str(owner)) if owner is not None else None
+        parts = [owner_name, "property" if owner is not None else "shape",
+                 _short(path) if path else None]
+        text = " ".join(p for p in parts if p)
+        file = self.file_of.get(node)
+        order = list(self.file_of)
+        siblings = sorted((n for n in self.objects(owner, SH + "property")
+                           if n in self.file_of and self.one(n, SH + "path") == path_term),
+                          key=order.index) if owner is not None else [node]
+        nth = siblings.index(node) if node in siblings else 0
+        line = _shape_line(file, owner, path, nth) if file is not None else None
+        return f"{text} ({file}:{line})" if line else f"{text} ({file})" if file else text
 
     def objects(self, s: Any, p: str) -> list:
-        return [q.object for q in self.store.quads_for_pattern(s, ox.NamedNode(p), None)]
+        return sorted(self.by_sp.get((s, p), []), key=str)
 
     def one(self, s: Any, p: str) -> Any:
         values = self.objects(s, p)
         return values[0] if values else None
 
-    def items(self, head: Any) -> list:
-        out = []
-        while head is not None and head != ox.NamedNode(RDF + "nil"):
-            first = self.one(head, RDF + "first")
-            if first is None:
-                break
-            out.append(first)
-            head = self.one(head, RDF + "rest")
+    def items(self, head: Any) -> list | None:
+        """An RDF list's members; None when it is not a well-formed list."""
+        out: list = []
+        seen = set()
+        while head != ox.NamedNode(RDF + "nil"):
+            first, rest = self.objects(head, RDF + "first"), self.objects(head, RDF + "rest")
+            if len(first) != 1 or len(rest) != 1 or head in seen:
+                return None
+            seen.add(head)
+            out.append(first[0])
+            head = rest[0]
         return out
 
+    def shacl_keys(self, s: Any) -> set[str]:
+        return {t.predicate.value[len(SH):] for t in self.by_s.get(s, [])
+                if t.predicate.value.startswith(SH)}
 
-def _nt(term: Any) -> str:
-    return str(term)
 
+def path_text(one: Any, items: Any, term: Any, predicates: set[str] | None = None,
+              depth: int = 0) -> str:
+    """A SHACL property path as a SPARQL path (``<p>``, ``^<p>``, ``(<a>/<b>)``, ``<p>*``);
+    ``one(node, iri)`` and ``items(node)`` read the graph the path lives in. Raises
+    ValueError for a malformed path."""
+    if depth > 50:
+        raise ValueError("path nested too deeply")
+    if not (hasattr(term, "n3") or isinstance(term, ox.BlankNode | ox.NamedNode)):
+        raise ValueError("a path is an IRI or a blank node")
+    text = term.n3() if hasattr(term, "n3") else str(term)
+    if text.startswith("<"):
+        if predicates is not None:
+            predicates.add(text[1:-1])
+        return text
 
-def _path(g: _ShapesGraph, term: Any) -> str:
-    if isinstance(term, ox.NamedNode):
-        return str(term)
-    inverse = g.one(term, SH + "inversePath")
+    def sub(t: Any) -> str:
+        return path_text(one, items, t, predicates, depth + 1)
+
+    members = items(term) if one(term, RDF + "first") is not None else None
+    if members is not None:
+        if len(members) < 2:
+            raise ValueError("a sequence path needs a list of two or more paths")
+        return "(" + "/".join(sub(m) for m in members) + ")"
+    for key, mod in (("zeroOrMorePath", "*"), ("oneOrMorePath", "+"), ("zeroOrOnePath", "?")):
+        inner = one(term, SH + key)
+        if inner is not None:
+            return f"({sub(inner)}){mod}"
+    inverse = one(term, SH + "inversePath")
     if inverse is not None:
-        return f"^{_path(g, inverse)}"
-    items = g.items(term)
-    if items:
-        return "/".join(_path(g, i) for i in items)
-    raise PeaceldError(f"unsupported sh:path form at {term}: use --engine pyshacl")
+        return f"^({sub(inverse)})" if not sub(inverse).startswith("<") else f"^{sub(inverse)}"
+    alternative = one(term, SH + "alternativePath")
+    if alternative is not None:
+        members = items(alternative)
+        if not members or len(members) < 2:
+            raise ValueError("sh:alternativePath needs a list of two or more paths")
+        return "(" + "|".join(sub(m) for m in members) + ")"
+    raise ValueError("not a SHACL property path")
 
 
-def load_shapes(files: list[Path]) -> list[NodeShape]:
-    """Parse shape files into the structures the engine compiles."""
-    g = _ShapesGraph([q for f in files for q in parse_file(f)])
-    shapes = []
-    node_shapes = {q.subject for q in g.store.quads_for_pattern(
-        None, ox.NamedNode(RDF + "type"), ox.NamedNode(SH + "NodeShape"))}
-    for node in sorted(node_shapes, key=str):
-        if str(g.one(node, SH + "deactivated")) == '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>':
+def _shape_line(file: Path, owner: Any, path: str | None, nth: int = 0) -> int | None:
+    """The line of a blank-node shape: the ``nth`` ``sh:path`` naming ``path`` after the
+    line where its owner is described (or the owner's line)."""
+    owner_line = _subject_lines(file, {str(owner)}).get(str(owner)) if owner is not None \
+        else None
+    if path is None or not path.startswith("<"):
+        return owner_line
+    prefixes: dict[str, str] = {}
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return owner_line
+    for number, line in enumerate(lines, 1):
+        m = re.match(r"\s*@?prefix\s+([A-Za-z0-9_-]*):\s*<([^>]*)>", line, re.I)
+        if m:
+            prefixes[m.group(1)] = m.group(2)
+        if owner_line and number < owner_line:
             continue
-        for q in g.store.quads_for_pattern(node, None, None):
-            local = q.predicate.value[len(SH):] if q.predicate.value.startswith(SH) else None
-            if local and local not in SHAPE_KEYS:
-                raise PeaceldError(f"shape {node} uses sh:{local}, which the fast engine does "
-                                   "not compile: use --engine pyshacl")
-        targets = []
-        for c in g.objects(node, SH + "targetClass"):
-            targets.append(f"?this <{RDF}type>/<{RDFS}subClassOf>* {c} .")
-        for n in g.objects(node, SH + "targetNode"):
-            targets.append(f"VALUES ?this {{ {n} }}")
-        for p in g.objects(node, SH + "targetSubjectsOf"):
-            targets.append(f"?this {p} ?any_o .")
-        for p in g.objects(node, SH + "targetObjectsOf"):
-            targets.append(f"?any_s {p} ?this .")
-        severity = SEVERITIES.get(str(g.one(node, SH + "severity") or "")[1:-1], "Violation")
-        message = str(g.one(node, SH + "message").value) if g.one(node, SH + "message") else ""
-        props = []
-        for ps in sorted(g.objects(node, SH + "property"), key=str):
-            path_term = g.one(ps, SH + "path")
-            constraints = []
-            for q in sorted(g.store.quads_for_pattern(ps, None, None), key=str):
-                local = q.predicate.value[len(SH):] if q.predicate.value.startswith(SH) else ""
-                if local in SUPPORTED:
-                    value = g.items(q.object) if local == "in" else q.object
-                    constraints.append((local, value))
-                elif local and local not in SHAPE_KEYS:
-                    raise PeaceldError(f"property shape of {node} uses sh:{local}, which the "
-                                       "fast engine does not compile: use --engine pyshacl")
-            msg = g.one(ps, SH + "message")
-            props.append(PropertyShape(
-                _nt(ps), _path(g, path_term), _nt(path_term), constraints,
-                SEVERITIES.get(str(g.one(ps, SH + "severity") or "")[1:-1], "Violation"),
-                msg.value if msg is not None else ""))
-        sparql = []
-        for sc in g.objects(node, SH + "sparql"):
-            prefixes = ""
-            for owner in g.objects(sc, SH + "prefixes"):
-                for decl in g.objects(owner, SH + "declare"):
-                    prefixes += (f"PREFIX {g.one(decl, SH + 'prefix').value}: "
-                                 f"<{g.one(decl, SH + 'namespace').value}>\n")
-            prefixes += f"PREFIX xsd: <{XSD}>\n"
-            msg = g.one(sc, SH + "message")
-            sparql.append(SparqlConstraint(  # SHACL: the severity is the shape's
-                prefixes + g.one(sc, SH + "select").value, msg.value if msg is not None else "",
-                severity))
-        closed = str(g.one(node, SH + "closed") or "").startswith('"true"')
-        ignored = [str(t) for t in g.items(g.one(node, SH + "ignoredProperties"))]
-        shapes.append(NodeShape(_nt(node), targets, props, sparql, closed, ignored, severity,
-                                message, []))
+        for token in re.findall(r"sh:path\s+(\S+)", line):
+            token = token.rstrip(";,.")
+            p, _, local = token.partition(":")
+            iri = token[1:-1] if token.startswith("<") else prefixes.get(p, "\0") + local
+            if f"<{iri}>" == path:
+                if nth == 0:
+                    return number
+                nth -= 1
+    return owner_line
+
+
+def _path(g: _ShapesGraph, term: Any, predicates: set[str]) -> str:
+    return path_text(g.one, g.items, term, predicates)
+
+
+def _true(term: Any) -> bool:
+    return isinstance(term, ox.Literal) and term.value == "true" and \
+        term.datatype.value == XSD + "boolean"
+
+
+def _severity(g: _ShapesGraph, node: Any) -> str:
+    term = g.one(node, SH + "severity")
+    if term is None:
+        return "Violation"
+    return SEVERITIES.get(term.value, str(term))
+
+
+def _message(g: _ShapesGraph, node: Any) -> str:
+    messages = g.objects(node, SH + "message")
+    plain = [m for m in messages if isinstance(m, ox.Literal) and m.language in (None, "en")]
+    chosen = (plain or messages or [None])[0]
+    return chosen.value if isinstance(chosen, ox.Literal) else ""
+
+
+def _int_arg(term: Any) -> bool:
+    return isinstance(term, ox.Literal) and re.fullmatch(r"\+?[0-9]+", term.value) is not None
+
+
+def _compile_constraint(g: _ShapesGraph, node: Any, kind: str, arg: Any
+                        ) -> Constraint | str:
+    """A compiled constraint, or why it is delegated."""
+    if kind in ("minCount", "maxCount", "minLength", "maxLength"):
+        return Constraint(kind, int(arg.value)) if _int_arg(arg) else f"sh:{kind} is not an integer"
+    if kind == "datatype":
+        if not isinstance(arg, ox.NamedNode):
+            return "sh:datatype is not an IRI"
+        if arg.value.startswith(XSD) and arg.value != XSD + "string" and \
+                arg.value[len(XSD):] not in CASTABLE:
+            return f"well-formedness of xsd:{arg.value[len(XSD):]} is left to pySHACL"
+        if arg.value.startswith(RDF) and arg.value != RDF + "langString":
+            return f"rdf:{arg.value[len(RDF):]} literals are left to pySHACL"
+        return Constraint(kind, arg)
+    if kind == "nodeKind":
+        if not isinstance(arg, ox.NamedNode) or arg.value[len(SH):] not in NODE_KINDS:
+            return "unknown sh:nodeKind"
+        return Constraint(kind, NODE_KINDS[arg.value[len(SH):]])
+    if kind in ("in", "languageIn"):
+        members = g.items(arg)
+        if members is None or (kind == "languageIn" and not all(
+                isinstance(m, ox.Literal) for m in members)):
+            return f"sh:{kind} is not a well-formed list"
+        return Constraint(kind, members)
+    if kind == "pattern":
+        flags = g.objects(node, SH + "flags")
+        if not isinstance(arg, ox.Literal) or len(flags) > 1 or (
+                flags and not re.fullmatch(r"[smix]*", flags[0].value)):
+            return "sh:pattern or sh:flags not understood"
+        return Constraint(kind, (arg.value, flags[0].value if flags else ""))
+    if kind in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
+        return Constraint(kind, arg) if isinstance(arg, ox.Literal) else \
+            f"sh:{kind} is not a literal"
+    if kind in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
+        return Constraint(kind, arg) if isinstance(arg, ox.NamedNode) else \
+            f"sh:{kind} is not an IRI"
+    if kind == "uniqueLang":
+        return Constraint(kind, True) if _true(arg) else Constraint("noop", None)
+    if kind in ("class", "hasValue"):
+        return Constraint(kind, arg)
+    if kind in ("node", "not", "and", "or", "xone"):
+        ctx = _Nesting()
+        expr = _component_ok(g, node, kind, arg, "?value", ctx)
+        if expr is None:
+            return f"sh:{kind} with a nested shape the compiled engine does not evaluate"
+        return Constraint(kind, expr, frozenset(ctx.predicates))
+    return f"sh:{kind} is not compiled"
+
+
+def _qualified(g: _ShapesGraph, ps: Any, key: str) -> Constraint | str:
+    """sh:qualifiedMinCount / sh:qualifiedMaxCount (without sibling disjointness)."""
+    counts, shapes = g.objects(ps, SH + key), g.objects(ps, SH + "qualifiedValueShape")
+    if len(counts) != 1 or not _int_arg(counts[0]) or len(shapes) != 1:
+        return f"sh:{key} without one integer and one sh:qualifiedValueShape"
+    if any(_true(d) for d in g.objects(ps, SH + "qualifiedValueShapesDisjoint")):
+        return "sh:qualifiedValueShapesDisjoint is not compiled"
+    ctx = _Nesting()
+    expr = _conforms(g, shapes[0], "?v", ctx)
+    if expr is None:
+        return "sh:qualifiedValueShape the compiled engine does not evaluate"
+    return Constraint(key, (int(counts[0].value), expr), frozenset(ctx.predicates))
+
+
+class _Nesting:
+    """State while compiling nested shapes: fresh variable names, the shapes on the way
+    (recursion is refused), and the predicates read."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.stack: list[Any] = []
+        self.predicates: set[str] = set()
+
+    def var(self) -> str:
+        self.n += 1
+        return f"?nest{self.n}"
+
+
+def _component_ok(g: _ShapesGraph, owner: Any, kind: str, arg: Any, var: str,
+                  ctx: _Nesting) -> str | None:
+    """A SPARQL expression true when the node in ``var`` satisfies the node-level
+    constraint ``kind arg`` (as a value node of a shape); None if not compilable."""
+    if kind in ("node", "not"):
+        inner = _conforms(g, arg, var, ctx)
+        return None if inner is None else inner if kind == "node" else f"!({inner})"
+    if kind in ("and", "or", "xone"):
+        members = g.items(arg)
+        if not members:
+            return None if members is None else {"and": "true", "or": "false",
+                                                 "xone": "false"}[kind]
+        parts = [_conforms(g, m, var, ctx) for m in members]
+        if any(p is None for p in parts):
+            return None
+        if kind == "xone":
+            return "(" + " + ".join(f"IF({p}, 1, 0)" for p in parts) + ") = 1"
+        return "(" + (" && " if kind == "and" else " || ").join(f"({p})" for p in parts) + ")"
+    if kind == "hasValue":
+        return f"sameTerm({var}, {arg})"
+    if kind == "property":
+        return _conforms(g, arg, var, ctx)
+    if kind in ("minCount", "maxCount", "uniqueLang", "equals", "disjoint", "lessThan",
+                "lessThanOrEquals", "closed", "ignoredProperties", "sparql") or \
+            kind.startswith("qualified"):
+        return None
+    c = _compile_constraint(g, owner, kind, arg)
+    if isinstance(c, str) or c.kind == "noop":
+        return None if isinstance(c, str) else "true"
+    test = _value_test(c)
+    return None if test is None else f"!({test.replace('?value', var)})"
+
+
+def _conforms(g: _ShapesGraph, shape: Any, var: str, ctx: _Nesting) -> str | None:
+    """A SPARQL expression true when the node in ``var`` conforms to ``shape`` (node or
+    property shape made of compilable constraints); None when it is not compilable."""
+    if shape in ctx.stack or len(ctx.stack) > 8 or custom_component_used(g, shape):
+        return None
+    if _true(g.one(shape, SH + "deactivated")):
+        return "true"
+    ctx.stack.append(shape)
+    try:
+        path_term = g.one(shape, SH + "path")
+        path = None
+        if path_term is not None:
+            try:
+                path = _path(g, path_term, ctx.predicates)
+            except ValueError:
+                return None
+        parts = []
+        for key in sorted(g.shacl_keys(shape)):
+            if key in NON_CONSTRAINT or key == "flags":
+                continue
+            for arg in g.objects(shape, SH + key):
+                part = _value_set_ok(g, shape, key, arg, var, path, ctx) if path else \
+                    _component_ok(g, shape, key, arg, var, ctx)
+                if part is None:
+                    return None
+                parts.append(part)
+        return "(" + " && ".join(f"({p})" for p in parts) + ")" if parts else "true"
+    finally:
+        ctx.stack.pop()
+
+
+def _value_set_ok(g: _ShapesGraph, shape: Any, key: str, arg: Any, var: str, path: str,
+                  ctx: _Nesting) -> str | None:
+    """The constraint ``key arg`` of a nested property shape, for the focus node in var."""
+    v = ctx.var()
+    if key in ("minCount", "maxCount"):
+        if not _int_arg(arg):
+            return None
+        n = int(arg.value)
+        if key == "minCount":
+            return "true" if n == 0 else f"EXISTS {{ {var} {path} {v} }}" if n == 1 else None
+        if n == 0:
+            return f"NOT EXISTS {{ {var} {path} {v} }}"
+        w = ctx.var()
+        return (f"NOT EXISTS {{ {var} {path} {v} . {var} {path} {w} "
+                f"FILTER (!sameTerm({v}, {w})) }}") if n == 1 else None
+    if key == "hasValue":
+        return f"EXISTS {{ {var} {path} {arg} }}"
+    ok = _component_ok(g, shape, key, arg, v, ctx)
+    if ok is None:
+        return None
+    return f"NOT EXISTS {{ {var} {path} {v} FILTER (!({ok})) }}"
+
+
+def custom_component_used(g: _ShapesGraph, shape: Any) -> bool:
+    """Does the shape use a parameter of a SPARQL-based constraint component?"""
+    return any(t.predicate.value in g.custom for t in g.by_s.get(shape, []))
+
+
+def _compile_sparql(g: _ShapesGraph, sc: Any, severity: str) -> SparqlConstraint | str | None:
+    """A SPARQL constraint the compiled engine can run as one query, or why not."""
+    if _true(g.one(sc, SH + "deactivated")):
+        return None
+    select = g.one(sc, SH + "select")
+    if not isinstance(select, ox.Literal):
+        return "SPARQL constraint without one sh:select"
+    text = _sparql_code(select.value)
+    if re.search(r"\$(?!this\b)\w+", text) or text.upper().count("SELECT") != 1:
+        return "SPARQL constraint uses pre-bound variables besides $this"
+    body = text[text.find("{", text.upper().find("WHERE")) + 1:] if "WHERE" in text.upper() \
+        else text[text.find("{") + 1:]
+    groups: list[bool] = []  # per open brace: is it an EXISTS group?
+    parens, top_level_this = 0, False
+    for m in re.finditer(r"EXISTS\s*\{|[{}()]|[?$]this\b", body, re.I):
+        token = m.group(0)
+        if token.endswith("{"):
+            groups.append(token != "{")
+        elif token == "}":
+            if groups:
+                groups.pop()
+        elif token == "(":
+            parens += 1
+        elif token == ")":
+            parens -= 1
+        elif not all(groups):
+            return "SPARQL constraint uses $this inside a nested group"
+        elif not groups and parens == 0:
+            top_level_this = True
+    if not top_level_this:
+        return "SPARQL constraint binds $this only inside a filter or a nested group"
+    prefixes = ""
+    owners, todo = [], list(g.objects(sc, SH + "prefixes"))
+    while todo:  # sh:prefixes, and what those ontologies import (in the shapes graph only)
+        owner = todo.pop(0)
+        if owner in owners or len(owners) > 1000:
+            continue
+        owners.append(owner)
+        todo += g.objects(owner, "http://www.w3.org/2002/07/owl#imports")
+    for owner in owners:
+        for decl in g.objects(owner, SH + "declare"):
+            prefix, namespace = g.one(decl, SH + "prefix"), g.one(decl, SH + "namespace")
+            if prefix is None or namespace is None:
+                return "malformed sh:declare"
+            prefixes += f"PREFIX {prefix.value}: <{namespace.value}>\n"
+    if "PREFIX xsd:" not in prefixes:  # as rdflib (and so pySHACL) binds it by default
+        prefixes += f"PREFIX xsd: <{XSD}>\n"
+    message = _message(g, sc)
+    return SparqlConstraint(prefixes + select.value, message, severity)
+
+
+def _sparql_code(query: str) -> str:
+    """The query without its strings, IRIs and comments (what keywords are searched in)."""
+    query = re.sub(r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
+                   r"'(?:[^'\\\n]|\\.)*'", '""', query)
+    query = re.sub(r"<[^<>\"{}|^`\\\s]*>", "<>", query)
+    return re.sub(r"#[^\n]*", "", query)
+
+
+def check_sparql_safety(g: _ShapesGraph, where: str) -> None:
+    """Refuse SHACL-SPARQL that pre-binding does not allow (MINUS, VALUES, SERVICE,
+    sub-queries, AS ?this, ...): for either engine, before anything runs (SERVICE would
+    make a request)."""
+    for key in ("select", "ask"):
+        for q in g.triples:
+            if q.predicate.value != SH + key or not isinstance(q.object, ox.Literal):
+                continue
+            code = _sparql_code(q.object.value)
+            m = FORBIDDEN_SPARQL.search(code) or (
+                FORBIDDEN_IN_ASK.search(code) if key == "ask" else None)
+            projections = re.findall(r"\bSELECT\b(.*?)(?:\bWHERE\b|\{)", code, re.I | re.S)
+            nested = projections[1:] if key == "select" else projections
+            if m or any(not re.search(r"[?$]this\b", p) for p in nested):
+                what = m.group(0).split()[0].upper() if m else \
+                    "a sub-query that does not project $this"
+                raise PeaceldError(f"the SPARQL of shape {_label(g, q.subject)} uses {what}, "
+                                   "which SHACL-SPARQL does not allow", file=where)
+
+
+def _label(g: _ShapesGraph, node: Any) -> str:
+    return str(node) if isinstance(node, ox.NamedNode) else "(a blank node)"
+
+
+def top_level_shapes(g: _ShapesGraph) -> list[Any]:
+    """Shapes with a target (explicit, or implicit: a shape that is also an rdfs:Class)."""
+    found = set()
+    for t in TARGETS:
+        found |= {q.subject for q in g.store.quads_for_pattern(None, ox.NamedNode(SH + t), None)}
+    for row in g.store.query(
+            f"SELECT ?s WHERE {{ ?s a ?type . VALUES ?type {{ <{SH}NodeShape> "
+            f"<{SH}PropertyShape> }} ?s a/<{RDFS}subClassOf>* <{RDFS}Class> }}"):
+        found.add(row["s"])
+    return sorted(found, key=str)
+
+
+def _targets(g: _ShapesGraph, node: Any) -> tuple[list[str], set[str]]:
+    targets, predicates = [], set()
+    for c in g.objects(node, SH + "targetClass"):
+        targets.append(f"?this <{RDF}type>/<{RDFS}subClassOf>* {c} .")
+    implicit = g.store.query(f"ASK {{ {node} a/<{RDFS}subClassOf>* <{RDFS}Class> }}")
+    if implicit and node not in g.objects(node, SH + "targetClass"):
+        targets.append(f"?this <{RDF}type>/<{RDFS}subClassOf>* {node} .")
+    for n in g.objects(node, SH + "targetNode"):
+        targets.append(f"VALUES ?this {{ {n} }}")
+    for p in g.objects(node, SH + "targetSubjectsOf"):
+        targets.append(f"?this {p} ?any_o .")
+    for p in g.objects(node, SH + "targetObjectsOf"):
+        targets.append(f"?any_s {p} ?this .")
+        predicates.add(p.value)
+    return targets, predicates
+
+
+def _property_shape(g: _ShapesGraph, ps: Any) -> PropertyShape | str:
+    path_term = g.one(ps, SH + "path")
+    if path_term is None or len(g.objects(ps, SH + "path")) != 1:
+        return "a property shape needs one sh:path"
+    predicates: set[str] = set()
+    try:
+        path = _path(g, path_term, predicates)
+    except ValueError as exc:
+        return str(exc)
+    constraints = []
+    for key in sorted(g.shacl_keys(ps)):
+        if key in NON_CONSTRAINT or key == "flags":
+            continue
+        if key not in PROPERTY_COMPILED:
+            return f"sh:{key} is not compiled"
+        if key.startswith("qualified"):
+            if key in ("qualifiedMinCount", "qualifiedMaxCount"):
+                c = _qualified(g, ps, key)
+                if isinstance(c, str):
+                    return c
+                constraints.append(c)
+            continue
+        for arg in g.objects(ps, SH + key):
+            c = _compile_constraint(g, ps, key, arg)
+            if isinstance(c, str):
+                return c
+            if c.kind != "noop":
+                constraints.append(c)
+    return PropertyShape(g.name(ps), path, constraints, _severity(g, ps), _message(g, ps),
+                         predicates, ps)
+
+
+def load_shapes(files: list[Path], base: str | None = None) -> list[NodeShape]:
+    """Parse shape files (hardened like data) into the structures the engine runs."""
+    graph = shapes_graph(files, base)
+    return compile_shapes(graph)
+
+
+def shapes_graph(files: list[Path], base: str | None = None) -> _ShapesGraph:
+    parsed = {f: parse_input(f, base=base) for f in files}
+    g = _ShapesGraph([q for quads in parsed.values() for q in quads])
+    for f, quads in parsed.items():
+        for q in quads:
+            if isinstance(q.subject, ox.BlankNode):
+                g.file_of.setdefault(q.subject, f)
+    for f in files:
+        check_sparql_safety(g, str(f))
+    return g
+
+
+def compile_shapes(g: _ShapesGraph) -> list[NodeShape]:
+    """Every targeted shape: what the compiled engine runs, and what it hands to pySHACL."""
+    shapes = []
+    custom = g.custom
+    advanced = sorted({t.predicate.value[len(SH):] for t in g.triples
+                       if t.predicate.value in (SH + "target", SH + "rule")})
+    if advanced:  # SHACL Advanced Features: neither engine here evaluates them; say so
+        raise PeaceldError(f"the shapes use sh:{advanced[0]} (SHACL Advanced Features), which "
+                           "peaceld does not evaluate")
+    for node in top_level_shapes(g):
+        if _true(g.one(node, SH + "deactivated")):
+            continue
+        targets, target_predicates = _targets(g, node)
+        uses_custom = any(t.predicate.value in custom for n in [node, *g.objects(
+            node, SH + "property")] for t in g.by_s.get(n, []))
+        shape = NodeShape(g.name(node), targets, [], [], False, [], _severity(g, node),
+                          _message(g, node), [], target_predicates, term=node)
+        shapes.append(shape)
+        if uses_custom:
+            shape.whole_delegated = "uses a SPARQL-based constraint component"
+            continue
+        if g.one(node, SH + "path") is not None:  # a property shape with targets
+            ps = _property_shape(g, node)
+            if isinstance(ps, str):
+                shape.whole_delegated = ps
+            else:
+                shape.properties.append(ps)
+            continue
+        why = None
+        for key in sorted(g.shacl_keys(node)):
+            if key in NON_CONSTRAINT or key in ("flags", "property"):
+                continue
+            if key not in NODE_COMPILED:
+                why = f"sh:{key} is not compiled"
+                break
+            if key in ("closed", "ignoredProperties"):
+                continue
+            for arg in g.objects(node, SH + key):
+                if key == "sparql":
+                    sc = _compile_sparql(g, arg, shape.severity)
+                    if isinstance(sc, str):
+                        why = sc
+                    elif sc is not None:
+                        shape.sparql.append(sc)
+                    continue
+                c = _compile_constraint(g, node, key, arg)
+                if isinstance(c, str):
+                    why = c
+                elif c.kind != "noop":
+                    shape.node_constraints.append(c)
+        closed = g.objects(node, SH + "closed")
+        shape.closed = any(_true(c) for c in closed)
+        ignored = g.one(node, SH + "ignoredProperties")
+        if ignored is not None:
+            members = g.items(ignored)
+            if members is None:
+                why = "sh:ignoredProperties is not a well-formed list"
+            else:
+                shape.ignored = [str(t) for t in members]
+        if why:
+            shape.whole_delegated = why
+            continue
+        for ps in g.objects(node, SH + "property"):
+            if _true(g.one(ps, SH + "deactivated")):
+                if shape.closed:  # its path still counts for sh:closed
+                    shape.properties.append(PropertyShape(
+                        g.name(ps), str(g.one(ps, SH + "path")), [], "Violation", ""))
+                continue
+            compiled = _property_shape(g, ps)
+            if isinstance(compiled, str):
+                if shape.closed:
+                    shape.whole_delegated = compiled
+                    break
+                shape.delegated.append((ps, compiled))
+                shape.delegated_names[ps] = g.name(ps)
+            else:
+                shape.properties.append(compiled)
     return shapes
 
 
@@ -361,63 +923,100 @@ def load_shapes(files: list[Path]) -> list[NodeShape]:
 
 
 def _focus_pattern(shape: NodeShape) -> str:
-    union = " UNION ".join(f"{{ {t} }}" for t in shape.targets)
+    union = " UNION ".join(f"{{ {t} }}" for t in shape.targets) or "FILTER (false)"
     return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}"
 
 
-def _lit(term: Any) -> str:
-    return str(term)
-
-
-def _constraint_query(shape: NodeShape, ps: PropertyShape, kind: str, arg: Any,
-                      flags: str) -> tuple[str, bool]:
-    """SPARQL returning ?this (and ?value) for each violation; bool = has values."""
-    focus = _focus_pattern(shape)
-    values = f"{focus} ?this {ps.path} ?value ."
-    if kind == "minCount":
-        return (f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {ps.path} ?v }} }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {arg.value})", False)
-    if kind == "maxCount":
-        return (f"SELECT ?this WHERE {{ {focus} ?this {ps.path} ?v }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {arg.value})", False)
+def _value_test(c: Constraint) -> str | None:
+    """A FILTER expression true for a value node ?value that violates ``c`` (constraints
+    on single values), else None."""
+    kind, arg = c.kind, c.arg
     if kind == "datatype":
         dt = arg.value
         if dt == RDF + "langString":
-            cond = "!isLiteral(?value) || LANG(?value) = \"\""
-        else:
-            cond = f"!isLiteral(?value) || DATATYPE(?value) != <{dt}>"
-            local = dt[len(XSD):] if dt.startswith(XSD) else None
-            if local in WELL_FORMED:
-                cond += f' || !REGEX(STR(?value), "{WELL_FORMED[local]}")'
-        return f"SELECT ?this ?value WHERE {{ {values} FILTER ({cond}) }}", True
+            return "!isLiteral(?value) || LANG(?value) = \"\""
+        cond = f"!isLiteral(?value) || DATATYPE(?value) != <{dt}>"
+        if dt.startswith(XSD) and dt[len(XSD):] in CASTABLE:
+            cond += f" || !COALESCE(sameTerm(<{dt}>(STR(?value)), ?value), false)"
+        return cond
     if kind == "class":
-        return (f"SELECT ?this ?value WHERE {{ {values} FILTER NOT EXISTS {{ ?value "
-                f"<{RDF}type>/<{RDFS}subClassOf>* {arg} }} }}", True)
+        return (f"NOT EXISTS {{ ?value <{RDF}type>/<{RDFS}subClassOf>* {arg} }}")
     if kind == "nodeKind":
-        test = {"IRI": "isIRI(?value)", "BlankNode": "isBlank(?value)",
-                "Literal": "isLiteral(?value)", "BlankNodeOrIRI": "!isLiteral(?value)",
-                "BlankNodeOrLiteral": "!isIRI(?value)",
-                "IRIOrLiteral": "!isBlank(?value)"}[arg.value[len(SH):]]
-        return f"SELECT ?this ?value WHERE {{ {values} FILTER (!({test})) }}", True
+        return f"!({arg})"
     if kind == "in":
-        allowed = " || ".join(f"sameTerm(?value, {_lit(a)})" for a in arg) or "false"
-        return f"SELECT ?this ?value WHERE {{ {values} FILTER (!({allowed})) }}", True
+        return "!(" + (" || ".join(f"sameTerm(?value, {a})" for a in arg) or "false") + ")"
+    if kind == "languageIn":
+        tests = " || ".join(f'langMatches(LANG(?value), {json.dumps(a.value)})' for a in arg)
+        return f"!(isLiteral(?value) && ({tests or 'false'}))"
     if kind == "pattern":
-        pattern = arg.value.replace("\\", "\\\\").replace('"', '\\"')
-        return (f'SELECT ?this ?value WHERE {{ {values} FILTER (isBlank(?value) || '
-                f'!REGEX(STR(?value), "{pattern}", "{flags}")) }}', True)
+        pattern, flags = arg
+        return (f"isBlank(?value) || !REGEX(STR(?value), {json.dumps(pattern)}, "
+                f"{json.dumps(flags)})")
     if kind in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
         op = {"minInclusive": ">=", "maxInclusive": "<=", "minExclusive": ">",
               "maxExclusive": "<"}[kind]
-        return (f"SELECT ?this ?value WHERE {{ {values} FILTER (!COALESCE(?value {op} "
-                f"{_lit(arg)}, false)) }}", True)
+        return f"!COALESCE(?value {op} {arg}, false)"
     if kind in ("minLength", "maxLength"):
         op = ">=" if kind == "minLength" else "<="
-        return (f"SELECT ?this ?value WHERE {{ {values} FILTER (isBlank(?value) || "
-                f"!(STRLEN(STR(?value)) {op} {arg.value})) }}", True)
+        return f"isBlank(?value) || !(STRLEN(STR(?value)) {op} {arg})"
+    if kind in ("node", "and", "or", "xone"):
+        return f"!({arg})"
+    if kind == "not":
+        return f"!({arg})"
+    return None
+
+
+BARE_SCAN_MIN = 5000
+#: Constraints whose query needs the focus nodes only to filter its results (the callers keep
+#: the results of focus nodes): with many focus nodes they scan the predicate instead.
+BARE_KINDS = {"class", "datatype", "nodeKind", "in", "languageIn", "pattern", "minInclusive",
+              "maxInclusive", "minExclusive", "maxExclusive", "minLength", "maxLength",
+              "node", "not", "and", "or", "xone", "maxCount", "equals", "disjoint", "lessThan",
+              "lessThanOrEquals", "uniqueLang", "qualifiedMaxCount"}
+
+
+def _constraint_query(focus: str, path: str | None, c: Constraint) -> tuple[str, bool]:
+    """SPARQL returning ?this (and ?value) for each violation; bool = has values. ``path``
+    None: the constraint is on a node shape (the value node is the focus node). ``focus``
+    "" (for BARE_KINDS on a one-step path): every subject, filtered by the caller."""
+    values = f"{focus} ?this {path} ?value ." if path else f"{focus} BIND (?this AS ?value)"
+    test = _value_test(c)
+    if test is not None:
+        return f"SELECT DISTINCT ?this ?value WHERE {{ {values} FILTER ({test}) }}", True
+    kind, arg = c.kind, c.arg
+    if kind == "minCount":
+        return (f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {path} ?v }} }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {arg})", False)
+    if kind == "maxCount":
+        return (f"SELECT ?this WHERE {{ {focus} ?this {path} ?v }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {arg})", False)
+    if kind in ("qualifiedMinCount", "qualifiedMaxCount"):
+        n, ok = arg
+        if kind == "qualifiedMinCount":
+            return (f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {path} ?v FILTER ({ok}) "
+                    f"}} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {n})", False)
+        return (f"SELECT ?this WHERE {{ {focus} ?this {path} ?v FILTER ({ok}) }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {n})", False)
     if kind == "hasValue":
-        return (f"SELECT ?this WHERE {{ {focus} FILTER NOT EXISTS {{ ?this {ps.path} {arg} }} }}",
+        if path is None:
+            return f"SELECT ?this WHERE {{ {focus} FILTER (!sameTerm(?this, {arg})) }}", False
+        return (f"SELECT ?this WHERE {{ {focus} FILTER NOT EXISTS {{ ?this {path} {arg} }} }}",
                 False)
+    if kind == "equals":
+        own = f"?this {path} ?value"
+        return (f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {{ {own} FILTER NOT EXISTS "
+                f"{{ ?this {arg} ?value }} }} UNION {{ ?this {arg} ?value FILTER NOT EXISTS "
+                f"{{ {own} }} }} }}", True)
+    if kind == "disjoint":
+        return f"SELECT DISTINCT ?this ?value WHERE {{ {values} ?this {arg} ?value }}", True
+    if kind in ("lessThan", "lessThanOrEquals"):
+        op = "<" if kind == "lessThan" else "<="
+        return (f"SELECT DISTINCT ?this ?value ?other WHERE {{ {values} ?this {arg} ?other "
+                f"FILTER (!COALESCE(?value {op} ?other, false)) }}", True)
+    if kind == "uniqueLang":
+        return (f"SELECT ?this (SAMPLE(?a) AS ?value) WHERE {{ {focus} ?this {path} ?a . "
+                f"?this {path} ?b FILTER (!sameTerm(?a, ?b) && LANG(?a) != \"\" && "
+                f"LANG(?a) = LANG(?b)) }} GROUP BY ?this (LANG(?a))", False)
     raise AssertionError(kind)
 
 
@@ -431,7 +1030,42 @@ COMPONENT = {"minCount": "MinCountConstraintComponent", "maxCount": "MaxCountCon
              "maxExclusive": "MaxExclusiveConstraintComponent",
              "minLength": "MinLengthConstraintComponent",
              "maxLength": "MaxLengthConstraintComponent",
-             "hasValue": "HasValueConstraintComponent"}
+             "hasValue": "HasValueConstraintComponent",
+             "languageIn": "LanguageInConstraintComponent",
+             "uniqueLang": "UniqueLangConstraintComponent",
+             "equals": "EqualsConstraintComponent", "disjoint": "DisjointConstraintComponent",
+             "lessThan": "LessThanConstraintComponent",
+             "lessThanOrEquals": "LessThanOrEqualsConstraintComponent",
+             "node": "NodeConstraintComponent", "not": "NotConstraintComponent",
+             "and": "AndConstraintComponent", "or": "OrConstraintComponent",
+             "xone": "XoneConstraintComponent",
+             "qualifiedMinCount": "QualifiedMinCountConstraintComponent",
+             "qualifiedMaxCount": "QualifiedMaxCountConstraintComponent"}
+DEFAULT_MESSAGES = {
+    "minCount": "needs at least {arg} value(s)", "maxCount": "allows at most {arg} value(s)",
+    "datatype": "value is not a well-formed literal of {arg}", "class": "value is not a {arg}",
+    "nodeKind": "value is not of the expected node kind", "in": "value is not one of the allowed",
+    "pattern": "value does not match the pattern", "minInclusive": "value is below {arg}",
+    "maxInclusive": "value is above {arg}", "minExclusive": "value is not above {arg}",
+    "maxExclusive": "value is not below {arg}", "minLength": "value is shorter than {arg}",
+    "maxLength": "value is longer than {arg}", "hasValue": "the value {arg} is missing",
+    "languageIn": "language tag not allowed", "uniqueLang": "language tag used twice",
+    "equals": "values differ from those of {arg}", "disjoint": "value shared with {arg}",
+    "lessThan": "value is not less than {arg}", "lessThanOrEquals": "value is above {arg}",
+    "node": "value does not conform to the nested shape",
+    "not": "value conforms to a shape it must not conform to",
+    "and": "value does not conform to every listed shape",
+    "or": "value conforms to none of the listed shapes",
+    "xone": "value does not conform to exactly one of the listed shapes",
+    "qualifiedMinCount": "too few values conform to the qualified shape",
+    "qualifiedMaxCount": "too many values conform to the qualified shape"}
+
+
+def _default_message(c: Constraint) -> str:
+    arg = c.arg
+    shown = _short(str(arg)) if isinstance(arg, ox.NamedNode | ox.Literal) else \
+        "" if c.kind in NESTED else str(arg)
+    return DEFAULT_MESSAGES[c.kind].format(arg=shown)
 
 
 def _fill(message: str, row: Any, variables: list[str]) -> str:
@@ -444,14 +1078,149 @@ def _fill(message: str, row: Any, variables: list[str]) -> str:
     return re.sub(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}", sub, message)
 
 
+@dataclass
+class DataProfile:
+    """Literals the store rewrites (Oxigraph keeps "01"^^xsd:integer as "1" and xsd:int as
+    xsd:integer): per predicate, whether lexical forms changed, datatypes changed, or two
+    values of one subject collapsed into one; and the original of each rewritten value."""
+
+    lexical: set[str] = field(default_factory=set)
+    datatype: set[str] = field(default_factory=set)
+    collision: set[str] = field(default_factory=set)
+    restore: dict[str, str] = field(default_factory=dict)
+
+    used: dict[str, str] = field(default_factory=dict)  # pld: term -> first subject using it
+    count: int = 0
+
+    @classmethod
+    def of(cls, quads: Callable[[], Iterable[ox.Quad]],
+           sink: Callable[[list[ox.Quad]], None] | None = None) -> DataProfile:
+        """One pass over the data (a second only when two spellings of one value exist);
+        ``quads`` gives a fresh iteration each call, and ``sink`` receives the quads of the
+        first pass in blocks (to load a store without holding them all). Also counts the
+        quads and notes the pld: terms the data uses (outside the ontology graph)."""
+        profile = cls()
+        typed: dict[ox.Literal, set[str]] = {}
+        used = profile.used
+        rdf_type, count = RDF + "type", 0
+        block: list[ox.Quad] = []
+        for q in quads():
+            count += 1
+            if sink is not None:
+                block.append(q)
+                if len(block) >= LOAD_BLOCK:
+                    sink(block)
+                    block = []
+            o, p = q.object, q.predicate.value
+            if isinstance(o, ox.Literal):
+                dt = o.datatype.value
+                if dt.startswith(XSD) and dt != XSD + "string":
+                    preds = typed.get(o)
+                    if preds is None:
+                        typed[o] = {p}
+                    elif p not in preds:
+                        preds.add(p)
+            term = p if p.startswith(PLD) else o.value if p == rdf_type and isinstance(
+                o, ox.NamedNode) and o.value.startswith(PLD) else None
+            if term is not None and term not in used and not _in_ontology_graph(q):
+                used[term] = str(q.subject)
+        if block and sink is not None:
+            sink(block)
+        profile.count = count
+        if not typed:
+            return profile
+        probe = ox.Store()
+        literals = list(typed)
+        probe.extend([ox.Quad(ox.NamedNode(f"urn:x:{i}"), ox.NamedNode("urn:x:p"), lit)
+                      for i, lit in enumerate(literals)])
+        stored = {int(q.subject.value[6:]): q.object for q in probe}
+        rewritten = {lit: stored[i] for i, lit in enumerate(literals) if stored[i] != lit}
+        if not rewritten:
+            return profile
+        spellings: dict[ox.Literal, set[ox.Literal]] = {}
+        for lit, canon in rewritten.items():
+            spellings.setdefault(canon, {canon} if canon in typed else set()).add(lit)
+            profile.lexical |= typed[lit]
+            if canon.datatype != lit.datatype:
+                profile.datatype |= typed[lit]
+        profile.restore = {str(c): str(next(iter(o))) for c, o in spellings.items()
+                           if len(o) == 1}
+        ambiguous = {lit for group in spellings.values() if len(group) > 1 for lit in group}
+        if ambiguous:  # two spellings of one value: do they meet on one subject?
+            seen: dict[tuple, ox.Literal] = {}
+            for q in quads():
+                o = q.object
+                if o in ambiguous:
+                    key = (q.subject, q.predicate, rewritten.get(o, o))
+                    if seen.setdefault(key, o) != o:
+                        profile.collision.add(q.predicate.value)
+        return profile
+
+    def unsafe(self, kinds: set[str], predicates: set[str], complex_path: bool) -> str | None:
+        """Why constraints of these kinds on these predicates cannot run on the store."""
+        if not self.lexical:
+            return None
+        preds = predicates  # every predicate a path walks (only its last step ends in literals)
+        if kinds & LEXICAL and preds & self.lexical:
+            return "the data has literals the store rewrites (non-canonical forms)"
+        if "datatype" in kinds and preds & self.datatype:
+            return "the data has literals of derived integer types"
+        if kinds & {"minCount", "maxCount"} and preds & (self.collision if not complex_path
+                                                           else self.lexical):
+            return "the data has values that are equal but spelled differently"
+        return None
+
+
+def apply_profile(shapes: list[NodeShape], profile: DataProfile) -> None:
+    """Hand to pySHACL what the store's literal rewriting would get wrong."""
+    for shape in shapes:
+        if shape.whole_delegated:
+            continue
+        kinds = {c.kind for c in shape.node_constraints} | ({"sparql"} if shape.sparql else set())
+        touched: set[str] = set()
+        for sc in shape.sparql:
+            mentioned = sc.predicates()
+            touched |= profile.lexical if mentioned is None else mentioned
+        touched |= {p for c in shape.node_constraints for p in c.touches}
+        why = profile.unsafe(kinds, shape.target_predicates | touched, False)
+        if why is None and any(c.kind == "datatype" for c in shape.node_constraints) and \
+                shape.target_predicates & profile.datatype:
+            why = "the data has literals of derived integer types"
+        if why:
+            shape.whole_delegated = why
+            continue
+        kept = []
+        for ps in shape.properties:
+            kinds = {c.kind for c in ps.constraints}
+            extra = {c.arg.value for c in ps.constraints
+                     if c.kind in ("equals", "disjoint", "lessThan", "lessThanOrEquals")}
+            extra |= {p for c in ps.constraints for p in c.touches}
+            why = profile.unsafe(kinds, ps.predicates | extra, not ps.path.startswith("<"))
+            if why and ps.term is not None and ps.term != shape.term:
+                shape.delegated.append((ps.term, why))
+                shape.delegated_names[ps.term] = ps.node
+            elif why:
+                shape.whole_delegated = why
+            else:
+                kept.append(ps)
+        shape.properties = kept
+
+
 def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None = None,
-               classes: set[str] | None = None) -> tuple[list[Finding], int]:
-    """Evaluate every shape on the store (default graph = union of all graphs)."""
+               classes: set[str] | None = None, profile: DataProfile | None = None
+               ) -> tuple[list[Finding], set[str]]:
+    """Evaluate the compiled part of every shape on the store (default graph = union of all
+    graphs); returns the findings and the focus nodes of every shape (compiled or not)."""
     findings: list[Finding] = []
     focus_nodes: set[str] = set()
+    restore = profile.restore if profile else {}
 
     def query(text: str) -> Any:
         return store.query(text, use_default_graph_as_union=True)
+
+    def value_of(term: Any) -> str:
+        text = str(term)
+        return restore.get(text, text)
 
     for shape in shapes:
         if not shape.targets:
@@ -465,34 +1234,41 @@ def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None 
         if not targets:
             continue
         focus_nodes |= targets
+        if shape.whole_delegated:
+            continue
+        focus_query = _focus_pattern(shape)
 
         def keep(this: str) -> bool:
             return this in targets  # noqa: B023 - evaluated within this shape's loop
 
-        for ps in shape.properties:
-            flags = next((a.value for k, a in ps.constraints if k == "flags"), "")
-            for kind, arg in ps.constraints:
-                if kind == "flags":
-                    continue
-                text, has_value = _constraint_query(shape, ps, kind, arg, flags)
-                for row in query(text):
-                    this = str(row["this"])
-                    if not keep(this):
-                        continue
+        parts = [(None, c, shape.severity, shape.message, shape.node)
+                 for c in shape.node_constraints]
+        parts += [(ps.path, c, ps.severity, ps.message, ps.node)
+                  for ps in shape.properties for c in ps.constraints]
+        for path, c, severity, message, source in parts:
+            # Many focus nodes and a one-step path: scan the predicate instead of joining
+            # the target query again (the results are kept for focus nodes only, below).
+            bare = len(targets) > BARE_SCAN_MIN and path is not None and c.kind in BARE_KINDS \
+                and re.fullmatch(r"\^?<[^<>\s]*>", path) is not None
+            text, has_value = _constraint_query("" if bare else focus_query, path, c)
+            for row in query(text):
+                this = str(row["this"])
+                if keep(this):
                     findings.append(Finding(
-                        ps.severity, this, ps.path_term,
-                        str(row["value"]) if has_value else None, ps.node,
-                        SH + COMPONENT[kind], ps.message or f"{kind} constraint"))
+                        severity, this, path, value_of(row["value"]) if has_value else None,
+                        source, SH + COMPONENT[c.kind], message or _default_message(c)))
         if shape.closed:
-            allowed = {ps.path_term for ps in shape.properties} | set(shape.ignored)
-            allowed_filter = " && ".join(f"?p != {a}" for a in sorted(allowed)) or "true"
-            for row in query(f"SELECT ?this ?p ?value WHERE {{ {_focus_pattern(shape)} "
+            allowed = {ps.path for ps in shape.properties if ps.path.startswith("<")} | \
+                set(shape.ignored) | {str(ps.path) for ps in shape.properties}
+            allowed_filter = " && ".join(f"?p != {a}" for a in sorted(allowed)
+                                         if a.startswith("<")) or "true"
+            for row in query(f"SELECT ?this ?p ?value WHERE {{ {focus_query} "
                              f"?this ?p ?value FILTER ({allowed_filter}) }}"):
                 this = str(row["this"])
                 if keep(this):
                     findings.append(Finding(
-                        shape.severity, this, str(row["p"]), str(row["value"]), shape.node,
-                        SH + "ClosedConstraintComponent",
+                        shape.severity, this, str(row["p"]), value_of(row["value"]),
+                        shape.node, SH + "ClosedConstraintComponent",
                         shape.message or f"{_short(str(row['p']))} is not allowed here "
                         "(closed shape)"))
         for sc in shape.sparql:
@@ -510,60 +1286,175 @@ def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None 
                 path = row["path"] if "path" in variables else None
                 findings.append(Finding(
                     sc.severity, this, str(path) if path is not None else None,
-                    str(value) if value is not None else this, shape.node,
+                    value_of(value) if value is not None else this, shape.node,
                     SH + "SPARQLConstraintComponent", _fill(sc.message, row, variables)))
-    findings.sort(key=lambda f: (-RANK[f.severity], f.focus, f.path or "", f.component,
-                                 f.value or ""))
-    return findings, len(focus_nodes)
+    return findings, focus_nodes
+
+
+def _sort(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (-rank(f.severity), f.focus, f.path or "",
+                                                f.component, f.value or "", f.shape,
+                                                f.message))
 
 
 # --- inputs --------------------------------------------------------------------------------
 
 
-def parse_input(path: Path, fmt: str | None = None) -> list[ox.Quad]:
-    """Parse an untrusted RDF file: size limit, UTF-8, and nothing fetched or read besides it."""
-    rdf_format = FORMAT_NAMES[fmt] if fmt else FORMATS_BY_SUFFIX.get(path.suffix.lower())
-    if rdf_format is None:
-        raise PeaceldError(f"unknown RDF format {path.suffix!r} (use --format, or --mapping "
-                           "for CSV and facts files)", file=path)
+def _read_limited(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of ``path`` (``-`` = standard input), refused beyond MAX_INPUT_BYTES; only
+    the first ``limit`` bytes when given."""
+    name = "<stdin>" if str(path) == "-" else str(path)
     try:
-        size = path.stat().st_size
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            with path.open("rb") as handle:
+                data = handle.read(limit if limit is not None else MAX_INPUT_BYTES + 1)
     except OSError as exc:
-        raise PeaceldError(f"cannot read: {exc.strerror}", file=path) from None
-    if size > MAX_INPUT_BYTES:
-        raise PeaceldError(f"file too large ({size} bytes; the limit is {MAX_INPUT_BYTES})",
-                           file=path)
-    with path.open("rb") as handle:
-        head = handle.read(8192)
+        raise PeaceldError(f"cannot read: {exc.strerror}", file=name) from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise PeaceldError(f"input too large (over the limit of {MAX_INPUT_BYTES} bytes)",
+                           file=name)
+    return data
+
+
+def _json_depth(data: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text (strings skipped)."""
+    structural = re.sub(rb'"(?:[^"\\]|\\.)*"', b"", data)
+    structural = structural.translate(None, bytes(set(range(256)) - set(b"[]{}")))
+    depth = deepest = 0
+    for chunk in re.finditer(rb"[\[{]+|[\]}]+", structural):
+        run = len(chunk.group(0))
+        if chunk.group(0)[:1] in b"[{":
+            depth += run
+            deepest = max(deepest, depth)
+        else:
+            depth -= run
+    return deepest
+
+
+@dataclass
+class RdfInput:
+    """An untrusted RDF input that passed the checks of ``open_input``: parse it as often as
+    needed (``quads``); errors become one clean line."""
+
+    name: str
+    format: ox.RdfFormat
+    base: str | None
+    path: Path | None  # None: ``data`` holds the bytes (standard input)
+    data: bytes | None = None
+
+    def _source(self) -> dict:
+        return {"input": self.data} if self.path is None else {"path": str(self.path)}
+
+    def quads(self) -> Iterator[ox.Quad]:
+        with self._errors():
+            yield from ox.parse(**self._source(), format=self.format, base_iri=self.base,
+                                without_named_graphs=False)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        name = self.name
+        try:
+            yield
+        except SyntaxError as exc:
+            if "utf-8" in str(exc.msg).lower() or "utf8" in str(exc.msg).lower():
+                raise PeaceldError("not valid UTF-8", file=name) from None
+            raise PeaceldError.syntax(exc, name) from None
+        except UnicodeDecodeError:
+            raise PeaceldError("not valid UTF-8", file=name) from None
+        except MemoryError:
+            raise PeaceldError("a term is too large for the parser (a literal or IRI over "
+                               "its 16 MiB buffer)", file=name) from None
+        except (ValueError, OSError) as exc:
+            raise PeaceldError(f"cannot parse: {str(exc).splitlines()[0]}",
+                               file=name) from None
+
+
+def open_input(path: Path, fmt: str | None = None, base: str | None = None) -> RdfInput:
+    """Check one untrusted RDF file (``-`` = standard input, which needs ``fmt``).
+
+    Relative IRIs resolve against ``base`` (default: the file's own ``file://`` IRI).
+    Refused, with one line naming the file: over MAX_INPUT_BYTES, binary, RDF/XML with a
+    DOCTYPE or entity declaration anywhere (entities read files or expand without bound),
+    JSON-LD nested deeper than MAX_JSON_DEPTH; parsing later refuses text that is not UTF-8,
+    a term too large for the parser and syntax errors (with line and column). Nothing is
+    fetched: no remote JSON-LD context, no external entity. Files are scanned in blocks,
+    never held whole (JSON-LD excepted); standard input is read whole, up to the limit.
+    """
+    stdin = str(path) == "-"
+    name = "<stdin>" if stdin else str(path)
+    rdf_format = FORMAT_NAMES.get(fmt or "") if fmt else (
+        None if stdin else FORMATS_BY_SUFFIX.get(path.suffix.lower()))
+    if rdf_format is None:
+        raise PeaceldError("unknown RDF format" + ("" if stdin else f" {path.suffix!r}") +
+                           " (use --input-format, or --mapping for CSV and facts files)",
+                           file=name)
+    if stdin:
+        data = _read_limited(path)
+        head, blocks = data[:8192], [data]
+    else:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise PeaceldError(f"cannot read: {exc.strerror}", file=name) from None
+        if size > MAX_INPUT_BYTES:
+            raise PeaceldError(f"file too large ({size} bytes; the limit is "
+                               f"{MAX_INPUT_BYTES})", file=name)
+        data = None
+        head = _read_limited(path, 8192)
+        blocks = _blocks(path) if rdf_format == ox.RdfFormat.RDF_XML else []
     if b"\x00" in head:
-        raise PeaceldError("binary file, not RDF text", file=path)
-    if rdf_format == ox.RdfFormat.RDF_XML and re.search(rb"<!ENTITY|<!DOCTYPE[^>]*\[", head):
+        raise PeaceldError("binary file, not RDF text", file=name)
+    if any(re.search(rb"<!DOCTYPE|<!ENTITY", block) for block in blocks):
         raise PeaceldError("RDF/XML with a DOCTYPE or entity declarations is refused "
-                           "(entities can read files or expand without bound)", file=path)
-    try:
-        return parse_file(path, rdf_format)
-    except UnicodeDecodeError:
-        raise PeaceldError("not valid UTF-8", file=path) from None
-    except (ValueError, OSError) as exc:
-        raise PeaceldError(f"cannot parse: {str(exc).splitlines()[0]}", file=path) from None
+                           "(entities can read files or expand without bound)", file=name)
+    if rdf_format == ox.RdfFormat.JSON_LD and _json_depth(
+            data if data is not None else _read_limited(path)) > MAX_JSON_DEPTH:
+        raise PeaceldError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused",
+                           file=name)
+    if base is None and not stdin:
+        base = path.resolve().as_uri()
+    return RdfInput(name, rdf_format, base, None if stdin else path, data)
 
 
-def _subject_lines(path: Path, subjects: set[str]) -> dict[str, int]:
+def _blocks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """A file in overlapping blocks (a marker split by a block boundary is still seen)."""
+    tail = b""
+    with path.open("rb") as handle:
+        while block := handle.read(size):
+            yield tail + block
+            tail = block[-16:]
+
+
+def parse_input(path: Path, fmt: str | None = None, base: str | None = None
+                ) -> list[ox.Quad]:
+    """Parse one untrusted RDF file (see ``open_input``) into a list of quads."""
+    return list(open_input(path, fmt, base).quads())
+
+
+def _subject_lines(path: Path, subjects: set[str], base: str | None = None) -> dict[str, int]:
     """Line where each subject first appears at the start of a statement (text formats)."""
     if path.suffix.lower() not in (".ttl", ".nt", ".nq", ".trig"):
         return {}
     prefixes: dict[str, str] = {}
     found: dict[str, int] = {}
+    base = base or path.resolve().as_uri()
     try:
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
+                token = line.split(None, 1)[0] if line.strip() else ""
+                if token[:1] == "<":  # the usual case, and every line of N-Triples/N-Quads
+                    key = token if ":" in token else f"<{urljoin(base, token[1:-1])}>"
+                    if key in subjects and key not in found:
+                        found[key] = number
+                    continue
                 m = re.match(r"\s*@?prefix\s+([A-Za-z0-9_-]*):\s*<([^>]*)>", line, re.I)
                 if m:
-                    prefixes[m.group(1)] = m.group(2)
+                    prefixes[m.group(1)] = urljoin(base, m.group(2))
                     continue
-                token = line.split(None, 1)[0] if line.strip() else ""
                 if token.startswith("<") and token.endswith(">"):
-                    iri = token[1:-1]
+                    iri = urljoin(base, token[1:-1])
                 elif ":" in token and not token.startswith(("#", "_:")):
                     p, _, local = token.partition(":")
                     iri = prefixes.get(p, "\0") + local.replace("\\", "")
@@ -577,17 +1468,13 @@ def _subject_lines(path: Path, subjects: set[str]) -> dict[str, int]:
     return found
 
 
-def vocabulary_findings(data: list[ox.Quad], ontology: list[ox.Quad]) -> list[Finding]:
-    """Our-namespace terms the ontology does not define, with a "did you mean"."""
+def vocabulary_findings(used: dict[str, str], ontology: list[ox.Quad]) -> list[Finding]:
+    """Our-namespace terms the data uses (term -> first subject using it) that the ontology
+    does not define, with a "did you mean"."""
+    if not ontology:
+        return []
     defined = {q.subject.value for q in ontology if isinstance(q.subject, ox.NamedNode)}
     known = sorted(t for t in defined if t.startswith(PLD))
-    used: dict[str, str] = {}
-    for q in data:
-        if q.predicate.value.startswith(PLD):
-            used.setdefault(q.predicate.value, str(q.subject))
-        if q.predicate.value == RDF + "type" and isinstance(q.object, ox.NamedNode) and \
-                q.object.value.startswith(PLD):
-            used.setdefault(q.object.value, str(q.subject))
     out = []
     for term, subject in sorted(used.items()):
         if term in defined:
@@ -603,17 +1490,55 @@ def vocabulary_findings(data: list[ox.Quad], ontology: list[ox.Quad]) -> list[Fi
 
 def validate_quads(quads: list[ox.Quad], shapes: list[Path],
                    ontology: list[ox.Quad] | None = None, focus: set[str] | None = None,
-                   classes: set[str] | None = None) -> ValidationReport:
-    """Validate quads (plus the ontology, for class hierarchies) against shape files."""
+                   classes: set[str] | None = None, *, engine: str = "peaceld",
+                   base: str | None = None) -> ValidationReport:
+    """Validate quads (plus the ontology, for class hierarchies) against shape files.
+
+    ``engine``: "peaceld" (the default hybrid: compiled SPARQL for what it compiles, pySHACL
+    for each shape or property shape it does not), "compiled" (refuse what is not
+    compiled) or "pyshacl" (the reference engine for everything)."""
     store = ox.Store()
     store.bulk_extend(quads)
-    if ontology:
-        store.bulk_extend(ontology)
-    findings, focus_count = run_shapes(store, load_shapes(shapes), focus, classes)
-    data_only = [q for q in quads if not _in_ontology_graph(q)]
     onto = ontology if ontology is not None else [q for q in quads if _in_ontology_graph(q)]
-    findings = vocabulary_findings(data_only, onto) + findings
-    return ValidationReport(findings, focus_count, len(quads))
+    return _validate_store(store, lambda: quads, DataProfile.of(lambda: quads), shapes, onto,
+                           ontology is not None, focus, classes, engine, base)
+
+
+def _validate_store(store: ox.Store, data: Callable[[], Iterable[ox.Quad]],
+                    profile: DataProfile, shapes: list[Path], ontology: list[ox.Quad],
+                    add_ontology: bool, focus: set[str] | None, classes: set[str] | None,
+                    engine: str, base: str | None) -> ValidationReport:
+    """Validate the data loaded in ``store``; ``data`` re-reads it (for pySHACL)."""
+    if add_ontology and ontology:
+        store.bulk_extend(ontology)
+    graph = shapes_graph(shapes, base)
+    compiled = compile_shapes(graph)
+    if engine == "pyshacl":
+        for shape in compiled:
+            shape.whole_delegated = "--engine pyshacl"
+    else:
+        apply_profile(compiled, profile)
+    if engine == "compiled":
+        refused = [(s.node, s.whole_delegated) for s in compiled if s.whole_delegated] + [
+            (s.delegated_names.get(ps, str(ps)), why) for s in compiled for ps, why in s.delegated]
+        if refused:
+            node, why = refused[0]
+            raise PeaceldError(f"shape {_short(node)}: {why} (the compiled engine does not "
+                               "evaluate it; use the default engine)")
+    findings, focus_nodes = run_shapes(store, compiled, focus, classes,
+                                       profile if engine != "pyshacl" else None)
+    delegated = [s for s in compiled if s.whole_delegated or s.delegated]
+    if delegated:
+        triples = (q.triple for q in chain(data(), ontology if add_ontology else []))
+        findings += _run_pyshacl(triples, graph, compiled, focus)
+    findings = vocabulary_findings(profile.used, ontology) + findings
+    name = "pyshacl" if engine == "pyshacl" else "peaceld+pyshacl" if delegated else "peaceld"
+    report = ValidationReport(_sort(findings), len(focus_nodes), profile.count, name)
+    report.delegated = sorted({f"{_short(s.node)}: {s.whole_delegated}" for s in compiled
+                               if s.whole_delegated} |
+                              {f"{_short(s.delegated_names.get(ps, str(ps)))}: {why}"
+                               for s in compiled for ps, why in s.delegated})
+    return report
 
 
 def _in_ontology_graph(q: ox.Quad) -> bool:
@@ -621,37 +1546,76 @@ def _in_ontology_graph(q: ox.Quad) -> bool:
         "/graph/ontology")
 
 
-def validate_files(paths: list[Path], *, shapes: list[Path], ontology: list[Path],
+def validate_files(paths: list[Path], *, shapes: list[Path], ontology: list[Path] = (),
                    fmt: str | None = None, mapping: Path | None = None,
                    focus: list[str] | None = None, classes: list[str] | None = None,
-                   engine: str = "peaceld") -> ValidationReport:
-    """Validate contributed files (RDF, or CSV/facts through a mapping) against shape
-    files, with the ontology files for class hierarchies and vocabulary checks."""
-    onto = load_ontology(ontology)
-    quads: list[ox.Quad] = []
-    for path in paths:
-        if mapping is not None:
-            import io
-
-            buffer = io.StringIO()
-            map_files(mapping, [path], buffer, ontology=onto,
-                      fmt=fmt if fmt in ("csv", "yaml") else None)
-            quads += list(ox.parse(buffer.getvalue().encode(), format=ox.RdfFormat.N_QUADS))
-        else:
-            quads += parse_input(path, fmt)
+                   engine: str = "peaceld", base: str | None = None) -> ValidationReport:
+    """Validate contributed files (RDF, or CSV/facts through a mapping) against ``shapes``;
+    ``ontology`` files give class hierarchies and the defined vocabulary. ``base`` resolves
+    relative IRIs (default: each file's own IRI)."""
+    onto = load_ontology(list(ontology))
     focus_set = {f"<{_expand(f)}>" for f in focus} if focus else None
     class_set = {f"<{_expand(c)}>" for c in classes} if classes else None
-    if engine == "pyshacl":
-        report = validate_with_pyshacl(quads, onto, shapes)
+    if mapping is not None:  # one mapping run: entities one file declares, others cite
+        import io
+
+        buffer = io.StringIO()
+        map_files(mapping, list(paths), buffer, ontology=onto,
+                  fmt=fmt if fmt in ("csv", "yaml") else None)
+        quads = list(ox.parse(buffer.getvalue().encode(), format=ox.RdfFormat.N_QUADS))
+        report = validate_quads(quads, list(shapes), onto, focus_set, class_set,
+                                engine=engine, base=base)
     else:
-        report = validate_quads(quads, shapes, onto, focus_set, class_set)
+        inputs = [open_input(path, fmt, base) for path in paths]
+        size = sum(i.path.stat().st_size if i.path else len(i.data or b"") for i in inputs)
+        with tempfile.TemporaryDirectory(prefix="peaceld-validate-") as tmp:
+            # large inputs go to an on-disk store: memory stays bounded at any size
+            store = ox.Store(tmp) if size > MEMORY_STORE_MAX_BYTES else ox.Store()
+            def data() -> Iterator[ox.Quad]:
+                return chain.from_iterable(i.quads() for i in inputs)
+
+            profile = DataProfile.of(data, store.bulk_extend)
+            report = _validate_store(store, data, profile, list(shapes), onto, True,
+                                     focus_set, class_set, engine, base)
+            del store
     if focus_set is not None:
         report.findings = [f for f in report.findings if f.focus in focus_set]
-    if len(paths) == 1 and mapping is None:
-        lines = _subject_lines(paths[0], {f.focus for f in report.findings})
-        report.findings = [Finding(**{**f.__dict__, "file": str(paths[0]),
-                                      "line": lines.get(f.focus)}) for f in report.findings]
+    wanted = {f.focus for f in report.findings}
+    where: dict[str, tuple[str, int]] = {}
+    for path in paths:
+        if str(path) == "-" or not wanted - set(where):
+            continue
+        if mapping is not None:
+            found = _record_lines(mapping, paths, path, onto, fmt)
+        else:
+            found = {s: (str(path), n) for s, n in _subject_lines(path, wanted, base).items()}
+        for subject, place in found.items():
+            where.setdefault(subject, place)
+    report.findings = [Finding(**{**f.__dict__, "file": where[f.focus][0],
+                                  "line": where[f.focus][1]}) if f.focus in where else f
+                       for f in report.findings]
     return report
+
+
+def _record_lines(mapping_path: Path, paths: list[Path], path: Path,
+                  ontology: list[ox.Quad], fmt: str | None) -> dict[str, tuple[str, int]]:
+    """Subject -> (file, line) of the first CSV row or facts entry that makes it."""
+    mapping = open_mapping(mapping_path, ontology)
+    mapper = Mapper(mapping)
+    fmt = fmt if fmt in ("csv", "yaml") else None
+    if any(r.declares for r in mapping.rules):
+        for each in paths:
+            mapper.declare(read_records(each, fmt))
+    found: dict[str, tuple[str, int]] = {}
+    for i, rec in enumerate(read_records(path, fmt)):
+        try:
+            values = mapper._prepare(rec, i)
+            for rule in mapper._rules_for(rec):
+                for subject in rule.subject.fn(values) or []:
+                    found.setdefault(subject, (rec.file, rec.line))
+        except FieldError:
+            continue  # a bad record is reported by the mapping itself
+    return found
 
 
 def _expand(name: str) -> str:
@@ -663,36 +1627,106 @@ def _expand(name: str) -> str:
     return name
 
 
-def validate_with_pyshacl(quads: list[ox.Quad], ontology: list[ox.Quad],
-                          shapes: list[Path]) -> ValidationReport:
-    """The same validation through pySHACL (the reference engine, slower)."""
+def _rdflib_graph(triples: list[ox.Triple], blank: dict | None = None) -> Any:
+    """An rdflib graph of these triples; ``blank`` receives label -> rdflib blank node."""
+    import rdflib
+
+    graph = rdflib.Graph()
+    normalize, rdflib.NORMALIZE_LITERALS = rdflib.NORMALIZE_LITERALS, False
+    try:  # keep "01"^^xsd:integer as written: SHACL compares terms, not values
+        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt",
+                    bnode_context=blank if blank is not None else {})
+    finally:
+        rdflib.NORMALIZE_LITERALS = normalize
+    return graph
+
+
+def _run_pyshacl(data: Iterable[ox.Triple], graph: _ShapesGraph, shapes: list[NodeShape],
+                 focus: set[str] | None) -> list[Finding]:
+    """pySHACL on what the compiled engine hands over, nothing else: targets of compiled
+    shapes are removed from the shapes graph, and a delegated property shape of a compiled
+    node shape runs under a fresh node shape with its targets (its own results keep it as
+    their source shape)."""
     import pyshacl
     import rdflib
 
-    data = rdflib.Graph()
-    data.parse(data=ox.serialize([q.triple for q in quads + ontology],
-                                 format=ox.RdfFormat.N_TRIPLES), format="nt")
-    shapes_graph = rdflib.Graph()
-    for path in shapes:
-        shapes_graph.parse(path)
-    _, graph, _ = pyshacl.validate(data, shacl_graph=shapes_graph, inference="none",
-                                   advanced=True, allow_warnings=True)
+    drop: set[ox.Triple] = set()
+    extra: list[ox.Triple] = []
+    keep_types = (SH + "NodeShape", SH + "PropertyShape")
+    for shape in shapes:
+        node = shape.term
+        if shape.whole_delegated:
+            continue
+        drop |= {t for t in graph.by_s.get(node, []) if t.predicate.value in
+                 {SH + k for k in TARGETS} or (t.predicate.value == RDF + "type" and
+                                               t.object.value not in keep_types)}
+        for i, (ps, _) in enumerate(shape.delegated):
+            wrapper = ox.BlankNode(f"peaceld_delegated_{len(extra)}_{i}")
+            extra.append(ox.Triple(wrapper, ox.NamedNode(RDF + "type"),
+                                   ox.NamedNode(SH + "NodeShape")))
+            extra.append(ox.Triple(wrapper, ox.NamedNode(SH + "property"), ps))
+            for t in TARGETS:
+                extra += [ox.Triple(wrapper, ox.NamedNode(SH + t), o)
+                          for o in graph.objects(node, SH + t)]
+            if any(t.endswith(f"* {node} .") for t in shape.targets):
+                extra.append(ox.Triple(wrapper, ox.NamedNode(SH + "targetClass"), node))
+    triples = [t for t in graph.triples if t not in drop] + extra
+    rdflib_logger = logging.getLogger("rdflib.term")
+    level, rdflib_logger.level = rdflib_logger.level, logging.CRITICAL
+    try:
+        data_graph = _rdflib_graph(list(data))
+    finally:
+        rdflib_logger.setLevel(level)
+    labels: dict[str, Any] = {}
+    shacl = _rdflib_graph(triples, labels)
+    ours = {node: ox.BlankNode(label) for label, node in labels.items()}
+    loggers = [logging.getLogger(name) for name in ("rdflib", "rdflib.term", "pyshacl")]
+    levels = [logger.level for logger in loggers]
+    try:  # ill-formed literals and odd shapes are findings here, not log noise on stderr
+        for logger in loggers:
+            logger.setLevel(logging.CRITICAL)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, report, _ = pyshacl.validate(data_graph, shacl_graph=shacl, inference="none",
+                                            advanced=False, allow_warnings=True,
+                                            allow_infos=True, do_owl_imports=False)
+    except Exception as exc:  # noqa: BLE001 - the reference engine's refusal, as one line
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PeaceldError(f"pySHACL cannot validate these shapes: {detail}") from None
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
     sh = rdflib.Namespace(SH)
-    findings = []
+
     def nt(term: Any) -> str | None:
         return term.n3() if term is not None else None
 
-    for result in graph.subjects(rdflib.RDF.type, sh.ValidationResult):
-        def get(p: Any, result: Any = result) -> Any:
-            return graph.value(result, p)
+    def path_of(term: Any) -> str | None:
+        if term is None:
+            return None
+        try:
+            return path_text(lambda s, p: report.value(s, rdflib.URIRef(p)),
+                             lambda h: list(report.items(h)), term)
+        except ValueError:
+            return nt(term)
 
-        severity = str(get(sh.resultSeverity)).rsplit("#", 1)[-1]
-        findings.append(Finding(severity, nt(get(sh.focusNode)), nt(get(sh.resultPath)),
-                                nt(get(sh.value)), nt(get(sh.sourceShape)) or "",
+    def shape_name(term: Any) -> str:
+        if term is None:
+            return ""
+        return graph.name(ours[term]) if term in ours else term.n3()
+
+    findings = []
+    for result in report.objects(None, sh.result):  # not the nested sh:detail ones
+        def get(p: Any, result: Any = result) -> Any:
+            return report.value(result, p)
+
+        severity_iri = str(get(sh.resultSeverity))
+        severity = SEVERITIES.get(severity_iri, f"<{severity_iri}>")
+        focus_node = nt(get(sh.focusNode))
+        if focus is not None and focus_node not in focus:
+            continue
+        findings.append(Finding(severity, focus_node, path_of(get(sh.resultPath)),
+                                nt(get(sh.value)), shape_name(get(sh.sourceShape)),
                                 str(get(sh.sourceConstraintComponent)),
                                 str(get(sh.resultMessage) or "")))
-    data_only = [q for q in quads if not _in_ontology_graph(q)]
-    findings = vocabulary_findings(data_only, ontology) + findings
-    findings.sort(key=lambda f: (-RANK[f.severity], f.focus, f.path or "", f.component,
-                                 f.value or ""))
-    return ValidationReport(findings, 0, len(quads), "pyshacl")
+    return findings

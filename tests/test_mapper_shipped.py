@@ -100,7 +100,7 @@ def test_the_shapes_report_the_defects_of_real_tables(tmp_path: Path) -> None:
     expected = {
         ("mogadishu", "Latitude 45.32 and longitude 2.05 look swapped: swapped, they fall in "
                       f"{ID}state/som."),
-        ("bangui", f"The point 14, 18.56 lies outside {ID}state/caf, the country the row "
+        ("bangui", f"The point 14.0, 18.56 lies outside {ID}state/caf, the country the row "
                    "names."),
         ("troops", "Women (31) and men (700) do not add up to the total (730)."),
         ("troops", f"The count is for {ID}operation/minustah, an operation the graph does "

@@ -158,6 +158,28 @@ def test_csv_through_a_mapping(tmp_path: Path) -> None:
                                        str(ROOT / "mappings" / "contributions.yaml"),
                                        "--fail-on", "warning"])
     assert result.exit_code == 1 and "percentage between 0 and 100" in result.output
+    as_json = json.loads(CliRunner().invoke(main, [
+        "validate", str(data), "-m", str(ROOT / "mappings" / "contributions.yaml"), "-f",
+        "json"]).output)
+    [finding] = as_json["findings"]
+    assert (finding["file"], finding["line"]) == (str(data), 3)  # the row with 145,0
+    assert finding["value"] == '"145.0"^^<http://www.w3.org/2001/XMLSchema#decimal>'
+    assert finding["shape"].startswith("pls:ContributionShape property pld:femaleShare (")
+
+
+def test_facts_through_a_mapping_carry_their_line(tmp_path: Path) -> None:
+    article = "003_9aeec1d430f0789f"
+    facts = tmp_path / f"{article}.yaml"
+    (tmp_path / f"{article}.passages.yaml").write_text(
+        (ROOT / "facts" / f"{article}.passages.yaml").read_text())
+    facts.write_text(
+        f"article:\n  id: {article}\n  title: T\n  ai_written: declared\nfacts:\n"
+        "  - kind: operation\n    at: s18p2\n    id: amisom\n    name: AU Mission in Somalia\n"
+        "    start_year: 2007\n    end_year: 1999\n")
+    report = validate_files([tmp_path / f"{article}.passages.yaml", facts],
+                            mapping=ROOT / "mappings" / "facts.yaml")
+    [finding] = [f for f in report.findings if "ends (1999)" in f.message]
+    assert finding.file == str(facts) and finding.line == 6
 
 
 # --- hostile input ---------------------------------------------------------------------------
@@ -267,3 +289,25 @@ def test_unknown_format_is_refused(tmp_path: Path) -> None:
     path.write_text("a,b")
     with pytest.raises(PeaceldError, match="unknown RDF format"):
         validate_files([path])
+
+
+def test_an_on_disk_store_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large inputs are validated in a temporary on-disk store (bounded memory): same
+    findings, same focus nodes, and the store is gone afterwards."""
+    import tempfile
+
+    from peaceld import validate as validate_module
+
+    def leftovers() -> set[str]:
+        return {p.name for p in Path(tempfile.gettempdir()).glob("peaceld-validate-*")}
+
+    before = leftovers()
+    for name in ["op-end-before-start.ttl", "contrib-share-over-100.ttl", "valid-full.ttl"]:
+        in_memory = validate_files([CORPUS / name])
+        monkeypatch.setattr(validate_module, "MEMORY_STORE_MAX_BYTES", 0)
+        on_disk = validate_files([CORPUS / name])
+        monkeypatch.undo()
+        assert on_disk.findings == in_memory.findings
+        assert (on_disk.focus_nodes, on_disk.triples) == (in_memory.focus_nodes,
+                                                          in_memory.triples)
+    assert leftovers() == before

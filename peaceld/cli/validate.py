@@ -13,7 +13,7 @@ from ..validate import FORMAT_NAMES, RANK
 
 @click.command("validate")
 @click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+                type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("-f", "--format", "report_format",
               type=click.Choice(["text", "json", "turtle", "junit"]), default="text",
               show_default=True, help="Report format (turtle = the standard SHACL report).")
@@ -30,16 +30,24 @@ from ..validate import FORMAT_NAMES, RANK
 @click.option("--focus", multiple=True, help="Only check this node (IRI or CURIE); repeatable.")
 @click.option("--class", "classes", multiple=True,
               help="Only check instances of this class (e.g. pld:PeaceOperation).")
-@click.option("--engine", type=click.Choice(["peaceld", "pyshacl"]), default="peaceld",
-              show_default=True, help="pyshacl: the reference engine, for any SHACL feature.")
+@click.option("--ontology", "ontology_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Ontology files (default: the project's and the bundled ontology).")
+@click.option("--base", help="Base IRI for relative IRIs (default: each file's file:// IRI).")
+@click.option("--engine", type=click.Choice(["peaceld", "compiled", "pyshacl"]),
+              default="peaceld", show_default=True,
+              help="peaceld: compiled SPARQL, and pySHACL for each shape it does not compile; "
+                   "compiled: refuse such shapes; pyshacl: the reference engine for all.")
 def validate_cmd(files: tuple[Path, ...], report_format: str, fail_on: str,
                  input_format: str | None, mapping: Path | None, shape_files: tuple[Path, ...],
-                 focus: tuple[str, ...], classes: tuple[str, ...], engine: str) -> None:
+                 focus: tuple[str, ...], classes: tuple[str, ...],
+                 ontology_files: tuple[Path, ...], base: str | None, engine: str) -> None:
     """Check contributed data against the peaceld shapes and ontology.
 
     Reads Turtle, N-Triples, N-Quads, TriG, JSON-LD and RDF/XML, or CSV and facts files
-    through --mapping. Nothing the data points at is fetched or read. Exit 0 when it
-    conforms, 1 with findings at or above --fail-on, 2 when the input cannot be used.
+    through --mapping; "-" reads standard input (give --input-format). Nothing the data
+    or the shapes point at is fetched or read. Exit 0 when it conforms, 1 with findings at
+    or above --fail-on, 2 when the input cannot be used.
 
     \b
     Examples:
@@ -47,10 +55,13 @@ def validate_cmd(files: tuple[Path, ...], report_format: str, fail_on: str,
       peaceld validate troops.csv -m mappings/contributions.yaml --fail-on warning
       peaceld validate kg.nq --class pld:PeaceOperation -f junit > report.xml
       peaceld validate data.jsonld -f turtle > report.ttl
+      peaceld validate data.ttl --shapes my-shapes.ttl --base https://example.org/data/
+      cat data.nt | peaceld validate - --input-format nt
     """
-    report = Project().validate(list(files), fmt=input_format, mapping=mapping,
-                                shapes=list(shape_files) or None, focus=list(focus) or None,
-                                classes=list(classes) or None, engine=engine)
+    report = Project().validate(
+        list(files), shapes=list(shape_files) or None, ontology=list(ontology_files) or None,
+        fmt=input_format, mapping=mapping, focus=list(focus) or None,
+        classes=list(classes) or None, engine=engine, base=base)
     text = report.render(report_format)
     sys.stdout.write(text)
     if report.at_or_above(fail_on.capitalize()) and RANK[fail_on.capitalize()]:
