@@ -1634,8 +1634,10 @@ def _rdflib_graph(triples: list[ox.Triple], blank: dict | None = None) -> Any:
     graph = rdflib.Graph()
     normalize, rdflib.NORMALIZE_LITERALS = rdflib.NORMALIZE_LITERALS, False
     try:  # keep "01"^^xsd:integer as written: SHACL compares terms, not values
-        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt",
-                    bnode_context=blank if blank is not None else {})
+        with warnings.catch_warnings():  # an ill-formed literal is a finding, not a warning
+            warnings.simplefilter("ignore")
+            graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
+                        format="nt", bnode_context=blank if blank is not None else {})
     finally:
         rdflib.NORMALIZE_LITERALS = normalize
     return graph
