@@ -19,12 +19,10 @@ import hashlib
 import json
 import logging
 import re
-import sys
 import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import chain
@@ -38,7 +36,7 @@ import pyoxigraph as ox
 from .errors import PeaceldError
 from .mapper import FieldError, Mapper, map_files, open_mapping
 from .namespaces import CONCEPT, PLD, PREFIXES, all_prefixes, curie
-from .rdfio import load_ontology
+from .rdfio import load_ontology, open_input, parse_input
 from .records import read_records
 
 SH = PREFIXES["sh"]
@@ -46,18 +44,8 @@ PLS = "https://w3id.org/peaceld/shapes#"
 RDF, RDFS, XSD = PREFIXES["rdf"], PREFIXES["rdfs"], PREFIXES["xsd"]
 SEVERITIES = {SH + "Violation": "Violation", SH + "Warning": "Warning", SH + "Info": "Info"}
 RANK = {"Violation": 3, "Warning": 2, "Info": 1}
-MAX_INPUT_BYTES = 2 << 30
-MAX_JSON_DEPTH = 512
 MEMORY_STORE_MAX_BYTES = 256 << 20  # larger inputs are validated in an on-disk store
 LOAD_BLOCK = 100_000  # quads per bulk load into the store
-FORMATS_BY_SUFFIX = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES,
-                     ".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG,
-                     ".jsonld": ox.RdfFormat.JSON_LD, ".json": ox.RdfFormat.JSON_LD,
-                     ".rdf": ox.RdfFormat.RDF_XML, ".xml": ox.RdfFormat.RDF_XML,
-                     ".owl": ox.RdfFormat.RDF_XML}
-FORMAT_NAMES = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
-                "nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG,
-                "jsonld": ox.RdfFormat.JSON_LD, "xml": ox.RdfFormat.RDF_XML}
 
 
 @dataclass(frozen=True)
@@ -1298,139 +1286,6 @@ def _sort(findings: list[Finding]) -> list[Finding]:
 
 
 # --- inputs --------------------------------------------------------------------------------
-
-
-def _read_limited(path: Path, limit: int | None = None) -> bytes:
-    """The bytes of ``path`` (``-`` = standard input), refused beyond MAX_INPUT_BYTES; only
-    the first ``limit`` bytes when given."""
-    name = "<stdin>" if str(path) == "-" else str(path)
-    try:
-        if str(path) == "-":
-            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-        else:
-            with path.open("rb") as handle:
-                data = handle.read(limit if limit is not None else MAX_INPUT_BYTES + 1)
-    except OSError as exc:
-        raise PeaceldError(f"cannot read: {exc.strerror}", file=name) from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise PeaceldError(f"input too large (over the limit of {MAX_INPUT_BYTES} bytes)",
-                           file=name)
-    return data
-
-
-def _json_depth(data: bytes) -> int:
-    """The deepest nesting of arrays and objects in a JSON text (strings skipped)."""
-    structural = re.sub(rb'"(?:[^"\\]|\\.)*"', b"", data)
-    structural = structural.translate(None, bytes(set(range(256)) - set(b"[]{}")))
-    depth = deepest = 0
-    for chunk in re.finditer(rb"[\[{]+|[\]}]+", structural):
-        run = len(chunk.group(0))
-        if chunk.group(0)[:1] in b"[{":
-            depth += run
-            deepest = max(deepest, depth)
-        else:
-            depth -= run
-    return deepest
-
-
-@dataclass
-class RdfInput:
-    """An untrusted RDF input that passed the checks of ``open_input``: parse it as often as
-    needed (``quads``); errors become one clean line."""
-
-    name: str
-    format: ox.RdfFormat
-    base: str | None
-    path: Path | None  # None: ``data`` holds the bytes (standard input)
-    data: bytes | None = None
-
-    def _source(self) -> dict:
-        return {"input": self.data} if self.path is None else {"path": str(self.path)}
-
-    def quads(self) -> Iterator[ox.Quad]:
-        with self._errors():
-            yield from ox.parse(**self._source(), format=self.format, base_iri=self.base,
-                                without_named_graphs=False)
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        name = self.name
-        try:
-            yield
-        except SyntaxError as exc:
-            if "utf-8" in str(exc.msg).lower() or "utf8" in str(exc.msg).lower():
-                raise PeaceldError("not valid UTF-8", file=name) from None
-            raise PeaceldError.syntax(exc, name) from None
-        except UnicodeDecodeError:
-            raise PeaceldError("not valid UTF-8", file=name) from None
-        except MemoryError:
-            raise PeaceldError("a term is too large for the parser (a literal or IRI over "
-                               "its 16 MiB buffer)", file=name) from None
-        except (ValueError, OSError) as exc:
-            raise PeaceldError(f"cannot parse: {str(exc).splitlines()[0]}",
-                               file=name) from None
-
-
-def open_input(path: Path, fmt: str | None = None, base: str | None = None) -> RdfInput:
-    """Check one untrusted RDF file (``-`` = standard input, which needs ``fmt``).
-
-    Relative IRIs resolve against ``base`` (default: the file's own ``file://`` IRI).
-    Refused, with one line naming the file: over MAX_INPUT_BYTES, binary, RDF/XML with a
-    DOCTYPE or entity declaration anywhere (entities read files or expand without bound),
-    JSON-LD nested deeper than MAX_JSON_DEPTH; parsing later refuses text that is not UTF-8,
-    a term too large for the parser and syntax errors (with line and column). Nothing is
-    fetched: no remote JSON-LD context, no external entity. Files are scanned in blocks,
-    never held whole (JSON-LD excepted); standard input is read whole, up to the limit.
-    """
-    stdin = str(path) == "-"
-    name = "<stdin>" if stdin else str(path)
-    rdf_format = FORMAT_NAMES.get(fmt or "") if fmt else (
-        None if stdin else FORMATS_BY_SUFFIX.get(path.suffix.lower()))
-    if rdf_format is None:
-        raise PeaceldError("unknown RDF format" + ("" if stdin else f" {path.suffix!r}") +
-                           " (use --input-format, or --mapping for CSV and facts files)",
-                           file=name)
-    if stdin:
-        data = _read_limited(path)
-        head, blocks = data[:8192], [data]
-    else:
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise PeaceldError(f"cannot read: {exc.strerror}", file=name) from None
-        if size > MAX_INPUT_BYTES:
-            raise PeaceldError(f"file too large ({size} bytes; the limit is "
-                               f"{MAX_INPUT_BYTES})", file=name)
-        data = None
-        head = _read_limited(path, 8192)
-        blocks = _blocks(path) if rdf_format == ox.RdfFormat.RDF_XML else []
-    if b"\x00" in head:
-        raise PeaceldError("binary file, not RDF text", file=name)
-    if any(re.search(rb"<!DOCTYPE|<!ENTITY", block) for block in blocks):
-        raise PeaceldError("RDF/XML with a DOCTYPE or entity declarations is refused "
-                           "(entities can read files or expand without bound)", file=name)
-    if rdf_format == ox.RdfFormat.JSON_LD and _json_depth(
-            data if data is not None else _read_limited(path)) > MAX_JSON_DEPTH:
-        raise PeaceldError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused",
-                           file=name)
-    if base is None and not stdin:
-        base = path.resolve().as_uri()
-    return RdfInput(name, rdf_format, base, None if stdin else path, data)
-
-
-def _blocks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
-    """A file in overlapping blocks (a marker split by a block boundary is still seen)."""
-    tail = b""
-    with path.open("rb") as handle:
-        while block := handle.read(size):
-            yield tail + block
-            tail = block[-16:]
-
-
-def parse_input(path: Path, fmt: str | None = None, base: str | None = None
-                ) -> list[ox.Quad]:
-    """Parse one untrusted RDF file (see ``open_input``) into a list of quads."""
-    return list(open_input(path, fmt, base).quads())
 
 
 def _subject_lines(path: Path, subjects: set[str], base: str | None = None) -> dict[str, int]:

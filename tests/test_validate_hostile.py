@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from peaceld import validate as validate_module
+from peaceld import rdfio
 from peaceld.cli import main
 from peaceld.project import bundled_root
 
@@ -84,7 +84,7 @@ def test_stdin_is_read_whole(tmp_path: Path) -> None:
 
 
 def test_stdin_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(validate_module, "MAX_INPUT_BYTES", 1000)
+    monkeypatch.setattr(rdfio, "MAX_INPUT_BYTES", 1000)
     code, output, _ = invoke(["-", "--input-format", "nt"], b"# comment\n" * 200)
     assert code == 2 and output.startswith("error: <stdin>: input too large")
 

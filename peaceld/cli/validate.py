@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from ..api import Project
-from ..validate import FORMAT_NAMES, RANK
+from ..rdfio import FORMATS
+from ..validate import RANK
 
 
 @click.command("validate")
@@ -20,7 +21,7 @@ from ..validate import FORMAT_NAMES, RANK
 @click.option("--fail-on", type=click.Choice(["violation", "warning", "info"]),
               default="violation", show_default=True,
               help="Exit 1 when a finding at or above this severity exists.")
-@click.option("--input-format", type=click.Choice([*sorted(FORMAT_NAMES), "csv", "yaml"]),
+@click.option("--input-format", type=click.Choice([*sorted(FORMATS), "csv", "yaml"]),
               help="Input format (default: by file extension).")
 @click.option("-m", "--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Map CSV or facts files with this mapping first.")
