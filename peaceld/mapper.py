@@ -347,6 +347,9 @@ class CompiledSpec:
         sources = [k for k in ("field", "template", "const", "expr") if k in spec]
         if len(sources) != 1:
             raise ValueError(f"a {role} needs exactly one of field, template, const, expr")
+        for key in sources:
+            if spec[key] is None or isinstance(spec[key], dict | list):
+                raise ValueError(f"{key} in a {role} needs a single value")
         self.mapping = mapping
         self.role = role
         self.optional = bool(spec.get("optional", False))
@@ -689,6 +692,8 @@ class Mapping:
     nulls: frozenset[str] = frozenset()  # tokens that mean "no value" in every field
 
     def expand(self, curie: str) -> str:
+        if not isinstance(curie, str):
+            raise ValueError(f"{curie!r} is not a prefixed name or IRI")
         full = expand(curie, self.prefixes)
         if full is None:
             raise ValueError(f"unknown prefix in {curie!r}")
@@ -696,6 +701,8 @@ class Mapping:
 
     def iri(self, text: str) -> str:
         """Expand a CURIE, keep an absolute IRI, or resolve a relative one against the base."""
+        if not isinstance(text, str):
+            raise ValueError(f"{text!r} is not a prefixed name or IRI")
         if "://" in text or text.startswith("urn:"):
             return text
         prefix, sep, _ = text.partition(":")
@@ -888,7 +895,7 @@ def load_mapping(path: Path, registry: Registry | None = None) -> Mapping:
             prefixes[str(name)] = check_iri(str(ns))
         except ValueError as exc:
             raise PeaceldError(f"prefix {name!r}: {exc}", file=path,
-                               line=doc["prefixes"]["__lines__"].get(name)) from None
+                               line=(doc["prefixes"].get("__lines__") or {}).get(name)) from None
     base = str(doc.get("base", "https://w3id.org/peaceld/id/"))
     try:
         check_iri(base)
@@ -906,21 +913,41 @@ def load_mapping(path: Path, registry: Registry | None = None) -> Mapping:
                                "[NA, unknown, '?'])", file=path, line=lines.get("nulls"))
         mapping.nulls = frozenset(_as_text(t).strip() for t in _as_list(nulls))
     entities = doc.get("entities") or {}
+    if not isinstance(entities, dict):
+        raise PeaceldError("'entities' maps kinds to {scheme: ...}", file=path,
+                           line=lines.get("entities"))
     for kind, spec in entities.items():
         if kind in ("__line__", "__lines__"):
             continue
         if not isinstance(spec, dict) or "scheme" not in spec:
             raise PeaceldError(f"entity kind {kind!r} needs a 'scheme'", file=path,
                                line=entities["__lines__"].get(kind))
-        mapping.concept_kinds[kind] = mapping.expand(spec["scheme"])
+        try:
+            mapping.concept_kinds[kind] = mapping.expand(spec["scheme"])
+        except ValueError as exc:
+            raise PeaceldError(f"entity kind {kind!r}: {exc}", file=path,
+                               line=entities["__lines__"].get(kind)) from None
+    for key in ("rules", "triples"):
+        if not isinstance(doc.get(key) or [], list):
+            raise PeaceldError(f"'{key}' is a list" + (" of rules, each a mapping with "
+                               "'subject'" if key == "rules" else " of [s, p, o] triples"),
+                               file=path, line=lines.get(key))
     for raw in doc.get("rules") or []:
         line = raw.get("__line__") if isinstance(raw, dict) else lines.get("rules")
+        if not isinstance(raw, dict):
+            raise PeaceldError("rule: each rule is a mapping with 'subject'", file=path,
+                               line=line)
         try:
             mapping.rules.append(_compile_rule(raw, mapping))
         except (ValueError, FieldError) as exc:
             raise PeaceldError(f"rule: {exc}", file=path, line=line) from None
+        except (AttributeError, TypeError, KeyError) as exc:  # a value of the wrong shape
+            raise PeaceldError(f"rule: a value has the wrong form ({exc})", file=path,
+                               line=line) from None
     for raw in doc.get("triples") or []:
         try:
+            if not isinstance(raw, list) or len(raw) != 3:
+                raise ValueError("each constant triple is a list [subject, predicate, object]")
             s, p, o = (strip_lines(x) for x in raw)
             obj = CompiledSpec(o, mapping, "object", default_iri=False).fn({})[0]
             mapping.constants.append(f"{iri(mapping.iri(s))} {iri(mapping.iri(p))} {obj} .\n")

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from .errors import PeaceldError
 from .namespaces import CONCEPT, ONTOLOGY, ONTOLOGY_GRAPH, PLD, PREFIXES, curie
-from .rdfio import parse_file
+from .rdfio import parse_input
 
 RDF, RDFS, OWL, SKOS = (PREFIXES[p] for p in ("rdf", "rdfs", "owl", "skos"))
 DCT, VANN = PREFIXES["dcterms"], PREFIXES["vann"]
@@ -248,7 +248,7 @@ def read_ontology(paths: Path | list[Path]) -> list[ox.Quad]:
     for path in files:
         if not path.is_file():
             raise PeaceldError("no such file", file=path)
-    return [q for path in files for q in parse_file(path)]
+    return [q for path in files for q in parse_input(path)]  # may be someone else's file
 
 
 def unused_findings(quads: list[ox.Quad], data: list[ox.Quad]) -> list[Issue]:
@@ -295,7 +295,7 @@ def check_ontology(paths: Path | list[Path], *, reasoner: bool = True,
     report = OntologyReport(", ".join(str(p) for p in names))
     report.findings, report.counts = quality_findings(quads)
     if data:
-        facts = [q for f in data for q in parse_file(f)
+        facts = [q for f in data for q in parse_input(f)
                  if not (isinstance(q.graph_name, ox.NamedNode)
                          and q.graph_name.value == ONTOLOGY_GRAPH)]
         report.findings += unused_findings(quads, facts)

@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .export import serialize
 from .namespaces import (
+    GRAPH,
     ID,
     ONTOLOGY,
     ONTOLOGY_GRAPH,
@@ -36,6 +37,11 @@ from .namespaces import (
 )
 
 BASE_IRI = "https://w3id.org/peaceld/"
+#: Graphs that state things without a source passage, as a page names them.
+OTHER_GRAPHS = {ONTOLOGY_GRAPH: "the ontology", SOURCES_GRAPH: "the list of sources",
+                GRAPH + "reference": "reference records (official sources, cited in the "
+                                     "dataset's reference graph)",
+                GRAPH + "curators": "the curators' identification (not the articles')"}
 WEB = Path(__file__).resolve().parent / "web"
 
 RDF, RDFS, OWL, SKOS = (PREFIXES[k] for k in ("rdf", "rdfs", "owl", "skos"))
@@ -204,9 +210,9 @@ class GraphView:
         return found
 
     def claims(self, s: Any, p: Any, o: Any) -> tuple[list[Source], str]:
-        """The passages that claim one statement, and which other graph states it, if any
-        (``the ontology``, ``the list of sources``)."""
-        sources, other = [], ""
+        """The passages that claim one statement, and which other graphs state it, if any
+        (the ontology, the list of sources, reference records, the curators)."""
+        sources, others = [], set()
         for q in self.store.quads_for_pattern(s, p, o, None):
             g = q.graph_name
             if isinstance(g, ox.NamedNode):
@@ -214,12 +220,10 @@ class GraphView:
                     found = self.source(g.value)
                     if found:
                         sources.append(found)
-                elif g.value == ONTOLOGY_GRAPH:
-                    other = "the ontology"
-                elif g.value == SOURCES_GRAPH:
-                    other = "the list of sources"
+                elif g.value in OTHER_GRAPHS:
+                    others.add(OTHER_GRAPHS[g.value])
         sources.sort(key=lambda x: (x.article, x.section or 0, x.paragraph or 0))
-        return sources, other
+        return sources, "; ".join(sorted(others))
 
     # --- descriptions ------------------------------------------------------------------
 

@@ -311,3 +311,63 @@ def test_strings_with_control_characters_are_escaped(tmp_path: Path) -> None:
                    'id,v\na,"x\x01y ""q"" \\ z\nw"\n')
     assert quads[0].object.value == 'x\x01y "q" \\ z\nw'
     assert quads[0].object.language == "ar"
+
+
+@pytest.mark.parametrize("text", [
+    "rules: 5\n",
+    "rules: [a]\n",
+    "rules: ['x', 5]\n",
+    "entities: abc\nrules: []\n",
+    "triples: 5\n",
+    "triples: [[a, b]]\n",
+    "rules:\n  - subject: 5\n",
+    "rules:\n  - subject: x/{id}\n    properties: [1, 2]\n",
+    "rules:\n  - subject: x/{id}\n    when: [a]\n",
+    "rules:\n  - subject: x/{id}\n    properties:\n      pld:p: {field: a, lang: 5}\n",
+    "rules:\n  - subject: x/{id}\n    properties:\n      pld:p: {field: a, datatype: 5}\n",
+    "prefixes: abc\n",
+])
+def test_traceback_malformed_mapping_is_one_line(tmp_path: Path, text: str) -> None:
+    """A mapping of the wrong shape anywhere: one line naming the file, never a traceback."""
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    with pytest.raises(PeaceldError) as err:
+        load_mapping(path)
+    assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
+
+
+def test_traceback_none_in_1000_mutated_mappings(tmp_path: Path) -> None:
+    """Seeded structural mutations of the shipped mappings (a value of the wrong type
+    anywhere): every one loads or is refused in one line, none raises anything else."""
+    import copy
+    import random
+
+    import yaml
+
+    rng = random.Random(11)
+    root = Path(__file__).resolve().parents[1]
+    shipped = [yaml.safe_load(p.read_text()) for p in sorted((root / "mappings").glob("*.yaml"))]
+    values = [5, "abc", [], {}, [1, 2], {"a": 1}, None, True, "x/{id}", [["a", "b", "c"]],
+              -1.5, "pld:x", "nope:x"]
+
+    def mutate(node: object) -> object:
+        if isinstance(node, dict) and node:
+            key = rng.choice(list(node))
+            node[key] = rng.choice(values) if rng.random() < 0.4 else mutate(node[key])
+            return node
+        if isinstance(node, list) and node:
+            i = rng.randrange(len(node))
+            node[i] = rng.choice(values) if rng.random() < 0.4 else mutate(node[i])
+            return node
+        return rng.choice(values)
+
+    path = tmp_path / "m.yaml"
+    refused = 0
+    for _ in range(1000):
+        path.write_text(yaml.safe_dump(mutate(copy.deepcopy(rng.choice(shipped)))))
+        try:
+            load_mapping(path)
+        except PeaceldError as exc:
+            assert "\n" not in str(exc)
+            refused += 1
+    assert refused > 100  # the mutations do reach the checks

@@ -565,3 +565,12 @@ def test_cli_serves_on_loopback(dist: Path, tmp_path: Path) -> None:
             assert json.loads(r.read())["boolean"] is True
     finally:
         stop(proc)
+
+
+def test_statements_without_a_passage_name_the_graph_that_states_them(client: TestClient) -> None:
+    """Reference records and curators' identifications are not claims of an article: the
+    page says where they come from instead of leaving the source column empty."""
+    page = client.get("/id/operation/unmil.html").text
+    row = page[page.index(">authorised by<"):]
+    row = row[:row.index("</tr>")]
+    assert "reference records" in row and "section" not in row
