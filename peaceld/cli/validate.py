@@ -10,6 +10,7 @@ import click
 from ..api import Project
 from ..rdfio import FORMATS
 from ..validate import RANK
+from .render import write_data
 
 
 @click.command("validate")
@@ -64,7 +65,7 @@ def validate_cmd(files: tuple[Path, ...], report_format: str, fail_on: str,
         fmt=input_format, mapping=mapping, focus=list(focus) or None,
         classes=list(classes) or None, engine=engine, base=base)
     text = report.render(report_format)
-    sys.stdout.write(text)
+    write_data(text.encode("utf-8"))  # data-made text: inert on a terminal
     if report.at_or_above(fail_on.capitalize()) and RANK[fail_on.capitalize()]:
         sys.exit(1)
 
