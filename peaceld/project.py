@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PeaceldError
+from .records import read_text
 
 REUSED_PARTS = ("ontology", "mappings", "shapes", "queries")
 SUFFIXES = {
@@ -63,18 +64,7 @@ class ProjectFolder:
         if not cfg_path.is_file():
             raise PeaceldError(f"not a peaceld project (no {CONFIG}); start one with "
                                "'peaceld init DIR'", file=root)
-        try:
-            raw = cfg_path.read_bytes()
-        except OSError as exc:
-            raise PeaceldError(f"cannot read: {exc.strerror}", file=cfg_path) from None
-        if len(raw) > MAX_CONFIG_BYTES:
-            raise PeaceldError(f"larger than {MAX_CONFIG_BYTES} bytes", file=cfg_path)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[:exc.start].count(b"\n") + 1
-            raise PeaceldError(f"not valid UTF-8 (byte {exc.start})", file=cfg_path,
-                               line=line) from None
+        text = read_text(cfg_path, MAX_CONFIG_BYTES)
         try:
             config = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

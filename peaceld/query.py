@@ -30,6 +30,7 @@ from .errors import PeaceldError
 from .namespaces import all_prefixes, curie, sparql_prologue
 from .rdfio import FORMATS as RDF_FORMATS
 from .rdfio import serialize
+from .records import read_text
 
 RESULT_FORMATS = {
     "csv": (ox.QueryResultsFormat.CSV, "text/csv"),
@@ -40,6 +41,8 @@ RESULT_FORMATS = {
 #: Limits of a local query unless the caller gives others (``--timeout``, ``--max-memory``).
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MEMORY_MB = 4096
+#: Largest query file read.
+MAX_QUERY_BYTES = 1 << 20
 
 #: SPARQL's lexical tokens, enough to tell keywords from IRIs, strings, variables, prefixed
 #: names and comments (SPARQL 1.1 grammar, section 19.8). A piece of text that fits no rule
@@ -107,15 +110,7 @@ def load_library(files: list[Path]) -> dict[str, NamedQuery]:
 
 def read_query(path: Path) -> str:
     """The text of a query file, or one line saying why it cannot be read."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PeaceldError(f"cannot read: {exc.strerror}", file=path) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PeaceldError(f"not valid UTF-8 (byte {exc.start})", file=path,
-                           line=raw[:exc.start].count(b"\n") + 1) from None
+    return read_text(path, MAX_QUERY_BYTES)
 
 
 def prologue() -> str:

@@ -150,25 +150,30 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
+def read_text(path: Path, limit: int | None = None) -> str:
+    """A text file read as UTF-8 (at most ``limit`` bytes), or one line saying why not."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1 if limit is not None else -1)
+    except OSError as exc:
+        raise PeaceldError(f"cannot read: {exc.strerror}", file=path) from None
+    if limit is not None and len(raw) > limit:
+        size = f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit} bytes"
+        raise PeaceldError(f"larger than {size}", file=path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PeaceldError(f"not valid UTF-8 (byte {exc.start})", file=path,
+                           line=raw[:exc.start].count(b"\n") + 1) from None
+
+
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file; mappings carry ``__line__`` and ``__lines__``. Errors name file:line.
 
     Only plain data is accepted (strings, numbers, booleans, null, dates, lists, mappings
     with text keys), within the limits above.
     """
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_YAML_BYTES + 1)
-    except OSError as exc:
-        raise PeaceldError(f"cannot read: {exc.strerror}", file=path) from None
-    if len(raw) > MAX_YAML_BYTES:
-        raise PeaceldError(f"larger than {MAX_YAML_BYTES >> 20} MB", file=path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PeaceldError(f"not valid UTF-8 (byte {exc.start})", file=path,
-                           line=raw[:exc.start].count(b"\n") + 1) from None
-    loader = _LineLoader(text)
+    loader = _LineLoader(read_text(path, MAX_YAML_BYTES))
     try:
         node = loader.get_single_node()
         if node is None:

@@ -4,10 +4,12 @@ so a broken install step cannot hide."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -133,3 +135,33 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     wait_for_http(f"{base}/sparql?query=ASK%7B%7D", proc, 120, where / "virtuoso.log")
     yield base
     stop(proc)
+
+
+class Listener(http.server.BaseHTTPRequestHandler):
+    """A canary on 127.0.0.1: a test that must fetch nothing asserts ``Listener.hits == []``
+    (it answers like a JSON-LD context server, so a fetch would succeed if it happened)."""
+
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        Listener.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ld+json")
+        self.end_headers()
+        self.wfile.write(b'{"@context": {"sh": "http://www.w3.org/ns/shacl#", '
+                         b'"name": "http://schema.org/name"}}')
+
+    do_POST = do_GET  # noqa: N815 - a SPARQL SERVICE call would POST
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def listener() -> Iterator[str]:
+    """The URL of a fresh canary listener (its hits start empty)."""
+    Listener.hits = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import Listener
 
 from bench.synthetic import MAPPINGS, generate
 from peaceld.api import Project
@@ -185,27 +184,6 @@ def test_facts_through_a_mapping_carry_their_line(tmp_path: Path) -> None:
 # --- hostile input ---------------------------------------------------------------------------
 
 
-class Listener(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802
-        Listener.hits.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/ld+json")
-        self.end_headers()
-        self.wfile.write(b'{"@context": {"name": "http://schema.org/name"}}')
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture()
-def listener():
-    Listener.hits = []
-    server = http.server.HTTPServer(("127.0.0.1", 0), Listener)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def run_validate(path: Path) -> tuple[int, str]:

@@ -3,15 +3,13 @@ exit 2, no traceback, no network request, bounded time and memory."""
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import Listener
 
 from peaceld import rdfio
 from peaceld.cli import main
@@ -20,29 +18,6 @@ from peaceld.project import bundled_root
 SHAPES = bundled_root() / "shapes" / "peaceld-shapes.ttl"
 
 
-class Listener(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802
-        Listener.hits.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/ld+json")
-        self.end_headers()
-        self.wfile.write(b'{"@context": {"sh": "http://www.w3.org/ns/shacl#"}}')
-
-    do_POST = do_GET  # noqa: N815 - a SPARQL SERVICE call would POST
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture()
-def listener() -> Iterator[str]:
-    Listener.hits = []
-    server = http.server.HTTPServer(("127.0.0.1", 0), Listener)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def invoke(args: list[str], stdin: bytes | None = None) -> tuple[int, str, float]:
