@@ -38,9 +38,11 @@ from pathlib import Path
 
 from bench.stages import LIBRARY, TABLES
 from bench.synthetic import generate
-from peaceld.build import build, map_files
+from peaceld.build import build
+from peaceld.mapper import map_files
 from peaceld.project import bundled_root
 from peaceld.query import prologue
+from peaceld.rdfio import load_ontology
 from peaceld.store import ensure_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,13 +77,13 @@ def prepare_dist(size: int, work: Path) -> Path:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     generate(size, work, seed=11)
-    ontology = sorted((ROOT / "ontology").glob("*.ttl"))
+    ontology = load_ontology(sorted((ROOT / "ontology").glob("*.ttl")))
     dist.mkdir()
     nq = dist / "peaceld.nq"
     with nq.open("w", encoding="utf-8") as out:
         for table in TABLES:
             map_files(ROOT / "bench" / "mappings" / f"synthetic-{table}.yaml",
-                      [work / f"{table}.csv"], out, ontology)
+                      [work / f"{table}.csv"], out, ontology=ontology)
     build(bundled_root(), out_dir=work / "kg", validate=False)
     with nq.open("ab") as out:
         out.write((work / "kg" / "peaceld.nq").read_bytes())

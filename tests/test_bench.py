@@ -24,3 +24,17 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     assert validate_peer["identical_findings"] and validate_peer["findings"] > 0
     assert "| 5,000 | validate |" in result.stdout
     assert (tmp_path / "plot.png").stat().st_size > 1000
+
+
+def test_every_bench_module_imports() -> None:
+    """A benchmark that no longer imports would only be found by the next person to run it."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    import bench
+
+    names = [m.name for m in pkgutil.iter_modules([str(Path(bench.__file__).parent)])]
+    assert {"export_writers", "mapper_bench", "serve_bench", "validate_bench"} <= set(names)
+    for name in names:
+        importlib.import_module(f"bench.{name}")
