@@ -149,9 +149,7 @@ def _check_grounding(project: ProjectFolder, mapping: Mapping, fact_files: list[
     """Run ``facts check`` (its findings are warnings) and publish the evidence spans."""
     report = check_files(fact_files, article_dirs(project.root))
     say(f"facts check: {report.summary()}")
-    mapper = Mapper(mapping)
-    for path in fact_files:
-        mapper.declare(read_records(path))
+    mapper = Mapper(mapping)  # the entities the facts declare are in mapping.registry already
     return report, list(evidence_quads(report, fact_subjects(mapper, fact_files)))
 
 
