@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import tempfile
+import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -285,6 +286,8 @@ class SparqlConstraint:
     select: str
     message: str
     severity: str
+    prebound: tuple[str, ...] = ()  # "shapesGraph" and/or "currentShape", when used
+    per_focus: bool = False  # $this pre-bound, one query per focus node
 
     def predicates(self) -> set[str] | None:
         """The IRIs the query mentions; None when a triple pattern may have a variable
@@ -673,12 +676,15 @@ def _compile_sparql(g: _ShapesGraph, sc: Any, severity: str) -> SparqlConstraint
     if not isinstance(select, ox.Literal):
         return "SPARQL constraint without one sh:select"
     text = _sparql_code(select.value)
-    if re.search(r"\$(?!this\b)\w+", text) or text.upper().count("SELECT") != 1:
+    if re.search(r"\$(?!(?:this|shapesGraph|currentShape)\b)\w+", text) or \
+            text.upper().count("SELECT") != 1:
         return "SPARQL constraint uses pre-bound variables besides $this"
+    prebound = tuple(sorted({m.group(1) for m in re.finditer(
+        r"[?$](shapesGraph|currentShape)\b", text)}))
     body = text[text.find("{", text.upper().find("WHERE")) + 1:] if "WHERE" in text.upper() \
         else text[text.find("{") + 1:]
     groups: list[bool] = []  # per open brace: is it an EXISTS group?
-    parens, top_level_this = 0, False
+    parens, top_level_this, why = 0, False, None
     for m in re.finditer(r"EXISTS\s*\{|[{}()]|[?$]this\b", body, re.I):
         token = m.group(0)
         if token.endswith("{"):
@@ -691,11 +697,17 @@ def _compile_sparql(g: _ShapesGraph, sc: Any, severity: str) -> SparqlConstraint
         elif token == ")":
             parens -= 1
         elif not all(groups):
-            return "SPARQL constraint uses $this inside a nested group"
+            why = "SPARQL constraint uses $this inside a nested group"
+            break
         elif not groups and parens == 0:
             top_level_this = True
-    if not top_level_this:
-        return "SPARQL constraint binds $this only inside a filter or a nested group"
+    why = None if top_level_this else \
+        "SPARQL constraint binds $this only inside a filter or a nested group"
+    if why is not None and not prebound:
+        return why
+    # $this bound only inside a group: pre-bound per focus node (with the shapes graph's
+    # variables, which pySHACL does not support), instead of one query for all
+    per_focus = why is not None
     prefixes = ""
     owners, todo = [], list(g.objects(sc, SH + "prefixes"))
     while todo:  # sh:prefixes, and what those ontologies import (in the shapes graph only)
@@ -713,7 +725,50 @@ def _compile_sparql(g: _ShapesGraph, sc: Any, severity: str) -> SparqlConstraint
     if "PREFIX xsd:" not in prefixes:  # as rdflib (and so pySHACL) binds it by default
         prefixes += f"PREFIX xsd: <{XSD}>\n"
     message = _message(g, sc)
-    return SparqlConstraint(prefixes + select.value, message, severity)
+    names = (("this",) if per_focus else ()) + prebound
+    query = _project(select.value, names) if names else select.value
+    return SparqlConstraint(prefixes + query, message, severity, prebound, per_focus)
+
+
+def _project(query: str, names: tuple[str, ...]) -> str:
+    """The query with ``names`` added to its (outer) projection and GROUP BY, so that
+    Oxigraph's ``substitutions=`` can pre-bind them (it only substitutes projected
+    variables; constant extra columns change neither the rows nor their grouping)."""
+    masked = _mask(query)
+    select = re.search(r"\bSELECT\b(?:\s+(?:DISTINCT|REDUCED)\b)?", masked, re.I)
+    if select is None:
+        return query
+    end = re.compile(r"\bWHERE\b|\{", re.I).search(masked, select.end())
+    if end is None:
+        return query
+    projection = masked[select.end():end.start()]
+    names = tuple(n for n in names if not re.search(rf"[?$]{n}\b", projection))
+    if not names:
+        return query
+    extra = " ".join(f"?{n}" for n in names)
+    if projection.strip() == "*":
+        out = query
+    else:
+        out = query[:end.start()] + f" {extra} " + query[end.start():]
+        masked = masked[:end.start()] + f" {extra} " + masked[end.start():]
+    depth, last = 0, 0
+    for i, ch in enumerate(masked):  # the outer GROUP BY comes after the last closing brace
+        depth += ch == "{"
+        depth -= ch == "}"
+        if ch == "}" and depth == 0:
+            last = i
+    group = re.compile(r"\bGROUP\s+BY\b", re.I).search(masked, last)
+    if group is not None:
+        out = out[:group.end()] + f" {extra}" + out[group.end():]
+    return out
+
+
+def _mask(query: str) -> str:
+    """The query with its strings, IRIs and comments blanked to spaces (same length, so
+    positions found in the mask are positions in the query)."""
+    return re.sub(r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
+                  r"'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*",
+                  lambda m: re.sub(r"[^\n]", " ", m.group(0)), query)
 
 
 def _sparql_code(query: str) -> str:
@@ -1194,11 +1249,44 @@ def apply_profile(shapes: list[NodeShape], profile: DataProfile) -> None:
         shape.properties = kept
 
 
+def _prebound_query(store: ox.Store, select: str, shape: Any,
+                    shapes_graph: Iterable[ox.Triple], this: Any = None) -> _Solutions:
+    """Run a SPARQL constraint with pre-bound variables (SHACL-SPARQL 5.3.1): ``$this`` when
+    given, ``$currentShape``, and ``$shapesGraph``, for which the shapes graph is added to the
+    store as a named graph for this query only (the data stays the default graph, as the
+    union of its own graphs)."""
+    names = set(re.findall(r"\?(shapesGraph|currentShape)\b", select))
+    bindings: dict[Any, Any] = {} if this is None else {ox.Variable("this"): this}
+    if "currentShape" in names:
+        bindings[ox.Variable("currentShape")] = shape
+    if "shapesGraph" not in names:
+        return _Solutions(store.query(select, use_default_graph_as_union=True,
+                                      substitutions=bindings))
+    data_graphs = list(store.named_graphs())
+    name = ox.NamedNode(f"urn:peaceld:shapes-graph:{uuid.uuid4()}")
+    bindings[ox.Variable("shapesGraph")] = name
+    store.extend([ox.Quad(t.subject, t.predicate, t.object, name) for t in shapes_graph])
+    try:
+        return _Solutions(store.query(select, default_graph=[ox.DefaultGraph(), *data_graphs],
+                                      named_graphs=[*data_graphs, name], substitutions=bindings))
+    finally:
+        store.remove_graph(name)
+
+
+class _Solutions(list):
+    """Solutions read out of a query (its variables kept), before its store changes."""
+
+    def __init__(self, solutions: Any) -> None:
+        super().__init__(solutions)
+        self.variables = getattr(solutions, "variables", [])
+
+
 def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None = None,
-               classes: set[str] | None = None, profile: DataProfile | None = None
-               ) -> tuple[list[Finding], set[str]]:
+               classes: set[str] | None = None, profile: DataProfile | None = None,
+               shapes_graph: list[ox.Triple] = ()) -> tuple[list[Finding], set[str]]:
     """Evaluate the compiled part of every shape on the store (default graph = union of all
-    graphs); returns the findings and the focus nodes of every shape (compiled or not)."""
+    graphs); returns the findings and the focus nodes of every shape (compiled or not).
+    ``shapes_graph``: the shapes' triples, for SPARQL constraints that query them."""
     findings: list[Finding] = []
     focus_nodes: set[str] = set()
     restore = profile.restore if profile else {}
@@ -1215,8 +1303,9 @@ def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None 
             continue
         if classes is not None and not any(c in t for c in classes for t in shape.targets):
             continue
-        targets = {str(r["this"]) for r in query(
+        terms = {str(r["this"]): r["this"] for r in query(
             f"SELECT ?this WHERE {_focus_pattern(shape)}")}
+        targets = set(terms)
         if focus is not None:
             targets &= focus
         if not targets:
@@ -1260,9 +1349,19 @@ def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None 
                         shape.message or f"{_short(str(row['p']))} is not allowed here "
                         "(closed shape)"))
         for sc in shape.sparql:
-            select = re.sub(r"\$this\b", "?this", sc.select)
+            select = re.sub(r"\$(this|shapesGraph|currentShape)\b", r"?\1", sc.select)
             try:
-                solutions = query(select)
+                if sc.per_focus:
+                    solutions = _Solutions([])
+                    for this in sorted(targets):
+                        found = _prebound_query(store, select, shape.term, shapes_graph,
+                                                terms[this])
+                        solutions += found
+                        solutions.variables = found.variables
+                elif sc.prebound:
+                    solutions = _prebound_query(store, select, shape.term, shapes_graph)
+                else:
+                    solutions = query(select)
             except SyntaxError as exc:
                 raise PeaceldError(f"SPARQL constraint of {shape.node}: {exc}") from None
             variables = [v.value for v in solutions.variables]
@@ -1381,7 +1480,7 @@ def _validate_store(store: ox.Store, data: Callable[[], Iterable[ox.Quad]],
             raise PeaceldError(f"shape {_short(node)}: {why} (the compiled engine does not "
                                "evaluate it; use the default engine)")
     findings, focus_nodes = run_shapes(store, compiled, focus, classes,
-                                       profile if engine != "pyshacl" else None)
+                                       profile if engine != "pyshacl" else None, graph.triples)
     delegated = [s for s in compiled if s.whole_delegated or s.delegated]
     if delegated:
         triples = (q.triple for q in chain(data(), ontology if add_ontology else []))

@@ -196,3 +196,32 @@ def test_the_bundled_shapes_stay_compiled_on_data_with_rewritten_literals(tmp_pa
     report = validate_files([data], shapes=sorted((root / "shapes").glob("*.ttl")),
                             ontology=sorted((root / "ontology").glob("*.ttl")))
     assert report.delegated == [] and report.engine == "peaceld", report.delegated
+
+
+def test_shapes_graph_and_current_shape_are_pre_bound(tmp_path: Path) -> None:
+    """$shapesGraph/$currentShape (which pySHACL does not support) are answered by the compiled
+    engine: per focus node when $this is bound only inside a group, for blank-node shapes
+    too, and the shapes graph never becomes part of the data other shapes see."""
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(PREFIXES + """
+ex:Limited a sh:NodeShape ; sh:targetClass ex:C ; ex:limit 1 ;
+  sh:sparql [ sh:message "more values than the shape's ex:limit" ; sh:select '''
+    SELECT $this WHERE { $this <https://example.org/p> ?v .
+      GRAPH $shapesGraph { $currentShape <https://example.org/limit> ?limit } }
+    GROUP BY $this ?limit HAVING (COUNT(?v) > ?limit)''' ] .
+[] a sh:NodeShape ; sh:targetNode ex:a, ex:b ; ex:tag "blank" ;
+  sh:sparql [ sh:select '''
+    SELECT $this WHERE { FILTER NOT EXISTS { $this <https://example.org/tag> ?t .
+      GRAPH $shapesGraph { $currentShape <https://example.org/tag> ?t } } }''' ] .
+ex:NoShapeTriples a sh:NodeShape ; sh:targetSubjectsOf sh:select ; sh:nodeKind sh:Literal .
+""")
+    data = tmp_path / "data.ttl"
+    data.write_text(PREFIXES + 'ex:a a ex:C ; ex:p 1, 2 ; ex:tag "blank" .\n'
+                               "ex:b a ex:C ; ex:p 1 .\n")
+    report = validate_files([data], shapes=[shapes])
+    assert report.delegated == []
+    found = sorted((f.focus, f.message) for f in report.findings)
+    assert found == [("<https://example.org/a>", "more values than the shape's ex:limit"),
+                     ("<https://example.org/b>", found[1][1])]
+    assert report.findings[1].component == SH + "SPARQLConstraintComponent"
+    assert report.focus_nodes == 2

@@ -77,8 +77,7 @@ def entries() -> list[tuple[str, Path, Any]]:
 
 ENTRIES = entries() if SUITE.is_dir() else []
 #: Entries no engine here passes, and why (docs/validation.md).
-KNOWN = {"sparql/pre-binding/shapesGraph-001": "$shapesGraph: neither Oxigraph (one dataset) "
-         "nor pySHACL supports querying the shapes graph; refused with a clear error"}
+KNOWN: dict[str, str] = {}
 
 
 def test_the_suite_is_there() -> None:
