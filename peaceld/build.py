@@ -122,6 +122,8 @@ def build(project: ProjectFolder | Path | None = None, *, out_dir: Path | None =
             warnings.append(f"[[inputs]] with {extra.mapping.name}: no file matches")
         stats = run_mapping(open_mapping(extra.mapping, ontology), extra.files, buffer)
         records += stats.records
+        if stats.skipped:
+            warnings.append(f"[[inputs]] with {extra.mapping.name}: {stats.summary()}")
     data = list(ox.parse(buffer.getvalue().encode("utf-8"), format=ox.RdfFormat.N_QUADS))
     grounding, evidence = _check_grounding(project, mapping, fact_files, say)
     quads = sorted_unique(ontology + data + evidence)

@@ -1037,6 +1037,16 @@ class MapStats:
         self.quads += other.quads
         for name, n in other.by_kind.items():
             self.by_kind[name] = self.by_kind.get(name, 0) + n
+        for name, n in other.skipped.items():
+            self.skipped[name] = self.skipped.get(name, 0) + n
+
+    def summary(self) -> str:
+        """One line: records, triples and the rows each rule skipped."""
+        line = f"mapped {self.records} records to {self.quads} triples"
+        if self.skipped:
+            line += f"; skipped {sum(self.skipped.values())} row(s) (" + ", ".join(
+                f"{rule}: {n}" for rule, n in sorted(self.skipped.items())) + ")"
+        return line
 
 
 class Mapper:

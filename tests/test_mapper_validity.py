@@ -371,3 +371,19 @@ def test_traceback_none_in_1000_mutated_mappings(tmp_path: Path) -> None:
             assert "\n" not in str(exc)
             refused += 1
     assert refused > 100  # the mutations do reach the checks
+
+
+def test_peaceld_map_prints_the_skipped_rows(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from peaceld.cli import main
+
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("nulls: [NA]\nrules:\n  - name: country\n    subject: state/{iso}\n"
+                       "    skip_empty: true\n    class: pld:Country\n")
+    table = tmp_path / "d.csv"
+    table.write_text("iso,n\nGHA,1\nNA,2\n,3\nFJI,4\n")
+    result = CliRunner().invoke(main, ["map", "-m", str(mapping), str(table),
+                                       "-o", str(tmp_path / "out.nt")])
+    assert result.exit_code == 0, result.output
+    assert "mapped 4 records to 2 triples; skipped 2 row(s) (country: 2)" in result.output

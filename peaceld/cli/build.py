@@ -126,7 +126,7 @@ def map_cmd(mapping_path: Path, files: tuple[Path, ...], out: Path | None, fmt: 
             sys.stdout.buffer.write(data)
         else:
             write_atomic(out, data)
-    click.echo(f"mapped {stats.records} records to {stats.quads} triples", err=True)
+    click.echo(stats.summary(), err=True)
 
 
 def _format_of(out: Path | None) -> str:
