@@ -7,7 +7,9 @@ unused own term, so declaring a term that nobody uses fails CI.
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -119,3 +121,35 @@ def test_has_member_mirrors_the_reference_memberships(built: Path) -> None:
     members = {(r["s"].value, r["o"].value) for r in store.query(
         f"SELECT ?s ?o WHERE {{ GRAPH <{REFERENCE}> {{ ?s <{PLD}memberOf> ?o }} }}")}
     assert len(pairs) == 5 and pairs == members
+
+
+WIKIDATA = "http://www.wikidata.org/entity/"
+
+
+def wikidata_column() -> dict[str, str]:
+    """Every identifier of the reference tables' ``wikidata`` columns, by entity IRI."""
+    links: dict[str, str] = {}
+    for name in ("places", "operations", "organisations"):
+        with (ROOT / "reference" / f"{name}.csv").open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, delimiter=";"):
+                if row["wikidata"]:
+                    path = row.get("path") or {"operations": "operation"}.get(
+                        name, "organisation")
+                    links[f"https://w3id.org/peaceld/id/{path}/{row['id']}"] = row["wikidata"]
+    return links
+
+
+def test_every_wikidata_link_is_cited_and_only_in_the_reference_graph(built: Path) -> None:
+    links = wikidata_column()
+    assert len(links) == 18
+    readme = (ROOT / "reference" / "README.md").read_text(encoding="utf-8")
+    for entity, item in links.items():
+        qid = item.removeprefix(WIKIDATA)
+        assert re.fullmatch(r"Q[1-9][0-9]*", qid), item
+        short = entity.removeprefix("https://w3id.org/peaceld/id/")
+        assert re.search(rf"\| `{re.escape(short)}` \| {qid} \| \[", readme), (short, qid)
+    published = [(q.subject.value, q.object.value, q.graph_name.value)
+                 for q in ox.parse(built.read_bytes(), format=ox.RdfFormat.N_QUADS)
+                 if q.predicate.value == "https://schema.org/sameAs"]
+    assert {g for _, _, g in published} == {REFERENCE}
+    assert {s: o for s, o, _ in published} == links
