@@ -75,6 +75,19 @@ def test_no_own_term_is_unused_by_the_build_and_the_samples(built: Path) -> None
     assert unused(result.output) == []
 
 
+def test_data_files_count_together(tmp_path: Path, built: Path) -> None:
+    """--data is repeatable: the samples mapped to files beforehand count like --map."""
+    data = ["--data", str(built)]
+    for mapping, sample in shipped_tables():
+        out = tmp_path / f"{sample.stem}.nq"
+        result = CliRunner().invoke(main, ["map", "-m", str(mapping), str(sample), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        data += ["--data", str(out)]
+    result = CliRunner().invoke(main, ["ontology", "check", str(ONTOLOGY), "--no-reasoner",
+                                       "--format", "json", "--fail-unused", *data])
+    assert result.exit_code == 0 and unused(result.output) == []
+
+
 def test_the_build_alone_leaves_the_table_vocabulary_unused(built: Path) -> None:
     """--map is what makes the table vocabulary count: without it the check does report."""
     result = CliRunner().invoke(main, ["ontology", "check", str(ONTOLOGY), "--no-reasoner",
