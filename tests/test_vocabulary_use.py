@@ -166,3 +166,16 @@ def test_every_wikidata_link_is_cited_and_only_in_the_reference_graph(built: Pat
                  if q.predicate.value == "https://schema.org/sameAs"]
     assert {g for _, _, g in published} == {REFERENCE}
     assert {s: o for s, o, _ in published} == links
+
+
+def test_files_of_one_mapping_are_mapped_together() -> None:
+    """Facts files refer to entities other files declare: --map pairs with the same mapping
+    are one input, as in a build."""
+    facts = sorted((ROOT / "facts").glob("*.yaml"))
+    args = [a for f in facts for a in ("--map", str(ROOT / "mappings" / "facts.yaml"), str(f))]
+    result = CliRunner().invoke(main, ["ontology", "check", str(ONTOLOGY), "--no-reasoner",
+                                       "--format", "json", *args])
+    assert result.exit_code == 0, result.output
+    missing = set(unused(result.output))
+    assert "pld:PeaceOperation" not in missing and "pld:guidedBy" not in missing
+    assert {"pld:PersonnelCount", "pld:statisticalAreaCode"} <= missing  # samples, reference

@@ -18,6 +18,15 @@ def _ontology(path: Path | None) -> Path | list[Path]:
     return path if path is not None else Project().folder.files("ontology")
 
 
+def _grouped(pairs: tuple[tuple[Path, Path], ...]) -> list[tuple[Path, list[Path]]]:
+    """The --map pairs grouped by mapping (first-seen order), so that the files of one
+    mapping are mapped together, as one input (facts files may refer to each other)."""
+    groups: dict[Path, list[Path]] = {}
+    for mapping, file in pairs:
+        groups.setdefault(mapping, []).append(file)
+    return list(groups.items())
+
+
 @click.group("ontology")
 def ontology_group() -> None:
     """Check the ontology and generate its reference."""
@@ -37,7 +46,8 @@ def ontology_group() -> None:
 @click.option("--map", "mapped", multiple=True, nargs=2, metavar="MAPPING FILE",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Map FILE (a CSV table or facts YAML) with MAPPING in memory and count its "
-              "triples as data too. Repeatable; combines with --data.")
+              "triples as data too. Repeatable; the files given with the same MAPPING are "
+              "mapped together. Combines with --data.")
 @click.option("--fail-unused", is_flag=True,
               help="Exit 1 when some own term is unused (needs --data or --map).")
 def check_cmd(path: Path | None, fail_on: str, no_reasoner: bool, fmt: str,
@@ -70,7 +80,7 @@ def check_cmd(path: Path | None, fail_on: str, no_reasoner: bool, fmt: str,
     if fail_unused and not (data or mapped):
         raise click.UsageError("--fail-unused needs --data or --map")
     report = check_ontology(_ontology(path), reasoner=not no_reasoner, data=list(data),
-                            mapped=[(m, [f]) for m, f in mapped])
+                            mapped=_grouped(mapped))
     if fmt == "json":
         click.echo(report.to_json())
     else:
