@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import difflib
 import html
+import io
 import json
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -285,19 +287,44 @@ def unused_findings(quads: list[ox.Quad], data: list[ox.Quad]) -> list[Issue]:
     return findings
 
 
+def mapped_quads(mapped: Sequence[tuple[Path, Sequence[Path]]],
+                 ontology: list[ox.Quad]) -> list[ox.Quad]:
+    """The quads that each mapping makes of its input files (CSV or facts YAML), mapped in
+    memory; ``ontology`` holds the SKOS concepts the mappings may reference."""
+    from .mapper import map_files
+    from .rdfio import in_graph
+
+    concepts = list(in_graph(ontology, ONTOLOGY_GRAPH))
+    out: list[ox.Quad] = []
+    for mapping, files in mapped:
+        for path in (mapping, *files):
+            if not path.is_file():
+                raise PeaceldError("no such file", file=path)
+        buffer = io.StringIO()
+        map_files(mapping, list(files), buffer, ontology=concepts)
+        out += ox.parse(buffer.getvalue().encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    return out
+
+
 def check_ontology(paths: Path | list[Path], *, reasoner: bool = True,
-                   data: list[Path] | None = None) -> OntologyReport:
-    """Load, reason over and review an ontology (one file, or all files of a project); with
-    ``data`` (RDF files, e.g. a build's ``peaceld.nq``), also report our own terms that no
-    data uses."""
+                   data: Sequence[Path] | None = None,
+                   mapped: Sequence[tuple[Path, Sequence[Path]]] | None = None
+                   ) -> OntologyReport:
+    """Load, reason over and review an ontology (one file, or all files of a project).
+
+    With ``data`` (RDF files, e.g. a build's ``peaceld.nq``) and/or ``mapped`` (pairs of a
+    mapping file and the tables it maps, e.g. ``(mappings/un-missions.yaml,
+    [samples/un-missions.csv])``), also report our own terms that none of that data uses:
+    the union of all of it counts, the ontology graph itself does not."""
     quads = read_ontology(paths)
     names = [paths] if isinstance(paths, Path) else paths
     report = OntologyReport(", ".join(str(p) for p in names))
     report.findings, report.counts = quality_findings(quads)
-    if data:
-        facts = [q for f in data for q in parse_input(f)
-                 if not (isinstance(q.graph_name, ox.NamedNode)
-                         and q.graph_name.value == ONTOLOGY_GRAPH)]
+    if data or mapped:
+        facts = [q for f in data or () for q in parse_input(f)]
+        facts += mapped_quads(mapped or (), quads)
+        facts = [q for q in facts if not (isinstance(q.graph_name, ox.NamedNode)
+                                          and q.graph_name.value == ONTOLOGY_GRAPH)]
         report.findings += unused_findings(quads, facts)
     if reasoner:
         report.reasoner, found = run_reasoner(quads)
