@@ -86,10 +86,11 @@ def sample_cmd(project_dir: Path | None, size: int, seed: int | None, output: Pa
       peaceld facts sample -n 10 --seed 7              # to standard output
       peaceld facts sample my-project -a ~/articles -o ~/review.md
     """
-    if seed is None:
-        seed = int(time.time())
-        click.echo(f"seed {seed}", err=True)
+    chosen = seed is None
+    seed = int(time.time()) if seed is None else seed
     drawn = sample(project_dir, size=size, seed=seed, dist=dist, articles=articles)
+    if chosen:
+        click.echo(f"seed {seed}", err=True)
     if output is None:
         click.echo(drawn.markdown(), nl=False)
         return
