@@ -407,8 +407,8 @@ def check_output(path: Path, project: ProjectFolder, dist: Path | None = None) -
     into its build folder, which is never committed."""
     target = path.resolve()
     root = project.root.resolve()
-    build_dir = (dist if dist is not None else default_out_dir(project)).resolve()
-    if (target == root or root in target.parents) and build_dir not in target.parents:
+    build_dir = dist if dist is not None else default_out_dir(project)
+    if (target == root or root in target.parents) and build_dir.resolve() not in target.parents:
         raise PeaceldError("the review sheet quotes the articles, which never enter the project:"
                            " write it outside the project folder or into its build folder "
                            f"({build_dir})", file=path)

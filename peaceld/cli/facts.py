@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from ..grounding import check_project
-from ..review import DEFAULT_SIZE, sample, write_sheet
+from ..project import find_project
+from ..review import DEFAULT_SIZE, check_output, sample, write_sheet
 
 
 @click.group("facts")
@@ -86,6 +87,8 @@ def sample_cmd(project_dir: Path | None, size: int, seed: int | None, output: Pa
       peaceld facts sample -n 10 --seed 7              # to standard output
       peaceld facts sample my-project -a ~/articles -o ~/review.md
     """
+    if output is not None:
+        check_output(output, find_project(project_dir), dist)  # before the work
     chosen = seed is None
     seed = int(time.time()) if seed is None else seed
     drawn = sample(project_dir, size=size, seed=seed, dist=dist, articles=articles)
