@@ -1,13 +1,16 @@
-"""CLI commands about the facts themselves: ``peaceld facts check``."""
+"""CLI commands about the facts themselves: ``peaceld facts check`` and ``facts sample``."""
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from ..grounding import check_project
+from ..project import find_project
+from ..review import DEFAULT_SIZE, check_output, sample, write_sheet
 
 
 @click.group("facts")
@@ -50,6 +53,52 @@ def check_cmd(project_dir: Path | None, strict: bool, articles: tuple[Path, ...]
         sys.exit(2)
     if not report.ok(strict):
         sys.exit(1)
+
+
+@facts_group.command("sample")
+@click.argument("project_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("-n", "size", type=click.IntRange(min=1), default=DEFAULT_SIZE, show_default=True,
+              help="How many claims to draw (all of them if the build has fewer).")
+@click.option("--seed", type=int, default=None,
+              help="The random seed (default: the current time in seconds, printed).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the sheet here (outside the project, or in its build folder) "
+                   "instead of standard output.")
+@click.option("-a", "--articles", "articles", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder with the article texts (ARTICLE-ID.txt); repeatable. Also searched: "
+                   "PROJECT/articles, $PEACELD_ARTICLES, ../shared/seeds beside the project.")
+@click.option("--dist", type=click.Path(file_okay=False, path_type=Path),
+              help="The build folder (default: the project's dist/).")
+def sample_cmd(project_dir: Path | None, size: int, seed: int | None, output: Path | None,
+               articles: tuple[Path, ...], dist: Path | None) -> None:
+    """Draw claims of the last build at random and write a sheet to review them.
+
+    A claim is one triple of a passage graph, not counting the evidence annotations and the
+    rdf:type, rdfs:label, pld:citesPassage and pld:assessedIn bookkeeping (docs/review.md).
+    For each claim the sheet (Markdown) gives its labels and IRIs, the article and passage,
+    the passage's text read from the article file, the fact that makes it with its evidence
+    span and basis, and an empty verdict line. The same seed and build give the same sheet.
+    The sheet quotes the articles: it is never written into the project.
+
+    \b
+    Examples:
+      peaceld facts sample --seed 1763900000 -o /tmp/review.md
+      peaceld facts sample -n 10 --seed 7              # to standard output
+      peaceld facts sample my-project -a ~/articles -o ~/review.md
+    """
+    if output is not None:
+        check_output(output, find_project(project_dir), dist)  # before the work
+    chosen = seed is None
+    seed = int(time.time()) if seed is None else seed
+    drawn = sample(project_dir, size=size, seed=seed, dist=dist, articles=articles)
+    if chosen:
+        click.echo(f"seed {seed}", err=True)
+    if output is None:
+        click.echo(drawn.markdown(), nl=False)
+        return
+    write_sheet(drawn, output, project_dir, dist)
+    click.echo(f"wrote {drawn.size} of {drawn.total} claims (seed {seed}) to {output}", err=True)
 
 
 def register(main: click.Group) -> None:
