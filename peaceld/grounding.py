@@ -201,7 +201,8 @@ def _passages(files: list[Path]) -> dict[tuple[str, str], PassageRef]:
     return out
 
 
-def _texts(articles: set[str], dirs: list[Path]) -> dict[str, str]:
+def read_articles(articles: set[str], dirs: list[Path]) -> dict[str, str]:
+    """The text of each article found in ``dirs`` (by id; missing ones left out)."""
     texts = {}
     for article in sorted(articles):
         for d in dirs:
@@ -381,7 +382,7 @@ def check_files(fact_files: list[Path], dirs: list[Path]) -> GroundingReport:
         except PeaceldError as exc:
             report.errors.append(exc)
     articles = {str((r.meta or {}).get("source", "")) for r in records}
-    texts = _texts(articles, dirs)
+    texts = read_articles(articles, dirs)
     report.missing_articles = sorted(articles - set(texts))
     for rec in records:
         if str(rec.values.get("kind")) in CURATOR_KINDS:
@@ -461,9 +462,10 @@ def evidence_quads(report: GroundingReport, subjects: dict[tuple[str, int], str]
             ox.NamedNode(SOURCES_GRAPH))
 
 
-def fact_subjects(mapper: Any, fact_files: list[Path]) -> dict[tuple[str, int], str]:
-    """The subject IRI of each fact (file, line), by mapping it alone with a declared mapper."""
-    out: dict[tuple[str, int], str] = {}
+def map_each_fact(mapper: Any, fact_files: list[Path], **options: Any
+                  ) -> Iterator[tuple[Record, str]]:
+    """Each fact (not the article and passage records) with the N-Quads it maps to alone,
+    by a mapper that has declared every entity; ``options`` go to ``Mapper.emit``."""
     for path in fact_files:
         if path.name.endswith(".passages.yaml"):
             continue
@@ -472,9 +474,16 @@ def fact_subjects(mapper: Any, fact_files: list[Path]) -> dict[tuple[str, int], 
                 continue
             buffer = io.StringIO()
             before = len(mapper.errors)
-            mapper.emit([rec], buffer, True)
+            mapper.emit([rec], buffer, True, **options)
             del mapper.errors[before:]
-            first = buffer.getvalue().split(" ", 1)[0]
-            if first.startswith("<") and first.endswith(">"):
-                out[(rec.file, rec.line)] = first[1:-1]
+            yield rec, buffer.getvalue()
+
+
+def fact_subjects(mapper: Any, fact_files: list[Path]) -> dict[tuple[str, int], str]:
+    """The subject IRI of each fact (file, line), by mapping it alone with a declared mapper."""
+    out: dict[tuple[str, int], str] = {}
+    for rec, nquads in map_each_fact(mapper, fact_files):
+        first = nquads.split(" ", 1)[0]
+        if first.startswith("<") and first.endswith(">"):
+            out[(rec.file, rec.line)] = first[1:-1]
     return out

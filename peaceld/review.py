@@ -25,7 +25,6 @@ never written into the project (only outside it or into its build folder).
 from __future__ import annotations
 
 import hashlib
-import io
 import random
 from collections import defaultdict
 from collections.abc import Iterable
@@ -37,7 +36,7 @@ import pyoxigraph as ox
 from .atomic import write_atomic
 from .build import default_out_dir
 from .errors import PeaceldError, inert
-from .grounding import SOURCE_KINDS, FactResult, _texts, article_dirs, check_files
+from .grounding import FactResult, article_dirs, check_files, map_each_fact, read_articles
 from .mapper import Mapper, open_mapping
 from .namespaces import ONTOLOGY_GRAPH, PLD, PREFIXES, SOURCES_GRAPH
 from .passages import digest
@@ -259,21 +258,12 @@ def _fact_index(project: ProjectFolder) -> dict[tuple[str, str, str, str], list[
     for path in fact_files:
         mapper.declare(read_records(path))
     out: dict[tuple[str, str, str, str], list[tuple[str, int]]] = defaultdict(list)
-    for path in fact_files:
-        if path.name.endswith(".passages.yaml"):
-            continue
-        for rec in read_records(path):
-            if str(rec.values.get("kind")) in SOURCE_KINDS:
-                continue
-            buffer = io.StringIO()
-            before = len(mapper.errors)
-            mapper.emit([rec], buffer, True, constants=False)
-            del mapper.errors[before:]
-            for q in ox.parse(buffer.getvalue().encode("utf-8"), format=ox.RdfFormat.N_QUADS):
-                if isinstance(q.graph_name, ox.NamedNode):
-                    key = (q.graph_name.value, str(q.subject), str(q.predicate), str(q.object))
-                    if (rec.file, rec.line) not in out[key]:
-                        out[key].append((rec.file, rec.line))
+    for rec, nquads in map_each_fact(mapper, fact_files, constants=False):
+        for q in ox.parse(nquads.encode("utf-8"), format=ox.RdfFormat.N_QUADS):
+            if isinstance(q.graph_name, ox.NamedNode):
+                key = (q.graph_name.value, str(q.subject), str(q.predicate), str(q.object))
+                if (rec.file, rec.line) not in out[key]:
+                    out[key].append((rec.file, rec.line))
     return out
 
 
@@ -315,7 +305,7 @@ def sample(project_dir: Path | None = None, *, size: int = DEFAULT_SIZE, seed: i
     passages = _passages(quads)
     needed = sorted({passages[c.graph].article for c in drawn})
     dirs = article_dirs(project.root, articles)
-    texts = _texts(set(needed), dirs)
+    texts = read_articles(set(needed), dirs)
     missing = [a for a in needed if a not in texts]
     if missing:
         looked = ", ".join(str(d) for d in dirs) or "no article folder exists"
