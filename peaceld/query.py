@@ -124,11 +124,17 @@ def tokens(text: str) -> list[tuple[str, str, int]]:
             if m.lastgroup not in ("space", "comment")]
 
 
+#: What a SERVICE keyword needs in the text: the word itself, or a \u escape to spell it.
+_MAY_CALL = re.compile(r"service|\\[uU]", re.IGNORECASE)
+
+
 def service_calls(text: str) -> list[int]:
     """Offsets of every SERVICE keyword of a query (not inside IRIs, strings or comments).
 
     A quote that opens no string counts too: whatever the parser would make of it, refusing
     is the safe side."""
+    if _MAY_CALL.search(text) is None:  # no such word, not even behind an escape: no lexing
+        return []
     return [at for kind, word, at in tokens(text)
             if (kind == "name" and word.upper() == "SERVICE")
             or (kind == "other" and word in "'\"")]
