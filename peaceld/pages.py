@@ -15,6 +15,7 @@ import functools
 import json
 import posixpath
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -259,16 +260,18 @@ class GraphView:
                 everyone[s.passage] = s
             by_prop.setdefault(q.predicate.value, []).append(v)
         # incoming links: counted (up to INCOMING_SCAN), the first few per property shown
+        # counted by Oxigraph (a hub at 10M triples has thousands: reading them one by one
+        # in Python took most of its page's time), then the first few read per property
+        counts = {r["p"].value: int(r["n"].value) for r in self.store.query(
+            f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ {{ SELECT ?p WHERE {{ ?s ?p {node} }} "
+            f"LIMIT {INCOMING_SCAN + 1} }} }} GROUP BY ?p")}
+        more = sum(counts.values()) > INCOMING_SCAN
         incoming: dict[str, list[Value]] = {}
-        counts: dict[str, int] = {}
-        more = False
-        for i, q in enumerate(self.store.quads_for_pattern(None, None, node, DEFAULT)):
-            if i >= INCOMING_SCAN:
-                more = True
-                break
-            p = q.predicate.value
-            counts[p] = counts.get(p, 0) + 1
-            if counts[p] <= INCOMING_SHOWN:
+        for p in counts:
+            for i, q in enumerate(self.store.quads_for_pattern(None, ox.NamedNode(p), node,
+                                                               DEFAULT)):
+                if i >= INCOMING_SHOWN:
+                    break
                 incoming.setdefault(p, []).append(self.value(q.subject, False))
         if not by_prop and not incoming:
             return None
@@ -576,10 +579,12 @@ class Renderer:
         self.queries = queries or {}
         self.dumps = dumps or []
         self.live = live
+        self._lock = threading.Lock()
+        self._kinds: dict[str, str] | None = None
 
     def _render(self, template: str, here: str, **context: Any) -> str:
         links = self.links.at(here)
-        kinds = self._class_kinds
+        kinds = self.class_kinds()
         return environment().get_template(template).render(
             site_title=self.title, link=lambda iri: links.iri(iri, kinds.get(iri, "")),
             base=self.links.base,
@@ -587,15 +592,16 @@ class Renderer:
             compact=compact,
             here=here, **context)
 
-    @functools.cached_property
-    def _class_kinds(self) -> dict[str, str]:
-        kinds = {}
-        for c, _, _ in self.view.class_counts():
-            kinds[c] = "class"
-        for q in self.view.store.quads_for_pattern(None, TYPE, ox.NamedNode(SKOS + "ConceptScheme"),
-                                                   DEFAULT):
-            kinds[q.subject.value] = "scheme"
-        return kinds
+    def class_kinds(self) -> dict[str, str]:
+        """Which IRIs are classes and which concept schemes (they link to their pages)."""
+        with self._lock:  # computed once, even when two requests ask at the same time
+            if self._kinds is None:
+                kinds = {c: "class" for c, _, _ in self.view.class_counts()}
+                for q in self.view.store.quads_for_pattern(
+                        None, TYPE, ox.NamedNode(SKOS + "ConceptScheme"), DEFAULT):
+                    kinds[q.subject.value] = "scheme"
+                self._kinds = kinds
+        return self._kinds
 
     def entity(self, iri: str, here: str) -> str | None:
         found = self.view.describe(iri)

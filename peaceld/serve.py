@@ -419,6 +419,13 @@ class App:
         self.renderer = Renderer(self.view, Links(self.base), str(settings.meta.get(
             "title", "peaceld")), settings.queries, dumps)
         self.pool = QueryPool(settings.store, settings.workers)
+        # what every page needs once (the classes and their counts, the search index) is
+        # computed now, beside the first requests, not inside the first visitor's request
+        threading.Thread(target=self._warm, name="peaceld-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        self.renderer.class_kinds()
+        self.view.labels_for_search()
 
     def html(self, text: str, status: int = 200, **headers: str) -> HTMLResponse:
         return HTMLResponse(text, status, headers=headers or None)
