@@ -25,13 +25,13 @@ QUERIES = {
     **LIBRARY,
     "contributors-to-one-operation": """
         SELECT ?state ?label (SUM(?t) AS ?troops) WHERE {
-          ?c pld:toOperation <https://w3id.org/peaceld/id/operation/op7> ;
-             pld:contributingState ?state ; pld:troops ?t .
+          ?c pld:servesIn <https://w3id.org/peaceld/id/operation/op7> ;
+             pld:providedBy ?state ; pld:troops ?t .
           OPTIONAL { ?state rdfs:label ?label }
         } GROUP BY ?state ?label ORDER BY DESC(?troops)""",
     "troops-per-operation": """
         SELECT ?op (SUM(?t) AS ?troops) WHERE {
-          ?c a pld:Contribution ; pld:toOperation ?op ; pld:troops ?t } GROUP BY ?op
+          ?c a pld:Contribution ; pld:servesIn ?op ; pld:troops ?t } GROUP BY ?op
         ORDER BY DESC(?troops) LIMIT 20""",
     "outcomes-per-operation": """
         SELECT ?op ?o (COUNT(*) AS ?n) WHERE {

@@ -130,7 +130,7 @@ def test_contributions_mapping_on_generated_csv(tmp_path: Path) -> None:
     assert len(subjects) == 300
     first = ID + "contribution/unmil/gha/01-1948"
     assert objects(quads, first, PLD + "troops") == {"10476"}  # "10.476" with a decimal comma
-    assert objects(quads, first, PLD + "period") == {"1948-01"}
+    assert objects(quads, first, PLD + "month") == {"1948-01"}
     assert objects(quads, first, PLD + "verified") == {"false"}  # "No"
     assert objects(quads, ID + "state/gha", "http://www.w3.org/2000/01/rdf-schema#label") == {
         "Ghana"}
