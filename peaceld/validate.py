@@ -763,20 +763,23 @@ def _project(query: str, names: tuple[str, ...]) -> str:
     return out
 
 
+#: What is not SPARQL code: strings (long and short), IRIs and comments.
+_STRING = re.compile(r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
+                     r"'(?:[^'\\\n]|\\.)*'")
+_IRI = re.compile(r"<[^<>\"{}|^`\\\s]*>")
+_COMMENT = re.compile(r"#[^\n]*")
+_NOT_CODE = re.compile("|".join(p.pattern for p in (_STRING, _IRI, _COMMENT)))
+
+
 def _mask(query: str) -> str:
     """The query with its strings, IRIs and comments blanked to spaces (same length, so
     positions found in the mask are positions in the query)."""
-    return re.sub(r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
-                  r"'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*",
-                  lambda m: re.sub(r"[^\n]", " ", m.group(0)), query)
+    return _NOT_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), query)
 
 
 def _sparql_code(query: str) -> str:
     """The query without its strings, IRIs and comments (what keywords are searched in)."""
-    query = re.sub(r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
-                   r"'(?:[^'\\\n]|\\.)*'", '""', query)
-    query = re.sub(r"<[^<>\"{}|^`\\\s]*>", "<>", query)
-    return re.sub(r"#[^\n]*", "", query)
+    return _COMMENT.sub("", _IRI.sub("<>", _STRING.sub('""', query)))
 
 
 def check_sparql_safety(g: _ShapesGraph, where: str) -> None:
@@ -1250,35 +1253,39 @@ def apply_profile(shapes: list[NodeShape], profile: DataProfile) -> None:
 
 
 def _prebound_query(store: ox.Store, select: str, shape: Any,
-                    shapes_graph: Iterable[ox.Triple], this: Any = None) -> _Solutions:
-    """Run a SPARQL constraint with pre-bound variables (SHACL-SPARQL 5.3.1): ``$this`` when
-    given, ``$currentShape``, and ``$shapesGraph``, for which the shapes graph is added to the
-    store as a named graph for this query only (the data stays the default graph, as the
-    union of its own graphs)."""
+                    shapes_graph: Iterable[ox.Triple], focus: list[Any] | None = None
+                    ) -> tuple[list[str], list[Any]]:
+    """Run a SPARQL constraint with pre-bound variables (SHACL-SPARQL 5.3.1): once, or once
+    per node of ``focus`` with ``$this`` bound to it; ``$currentShape`` is ``shape``, and for
+    ``$shapesGraph`` the shapes graph is added to the store as a named graph while these
+    queries run (the data stays the default graph, as the union of its own graphs).
+    Returns the query's variables and every solution."""
     names = set(re.findall(r"\?(shapesGraph|currentShape)\b", select))
-    bindings: dict[Any, Any] = {} if this is None else {ox.Variable("this"): this}
+    bindings: dict[Any, Any] = {}
     if "currentShape" in names:
         bindings[ox.Variable("currentShape")] = shape
-    if "shapesGraph" not in names:
-        return _Solutions(store.query(select, use_default_graph_as_union=True,
-                                      substitutions=bindings))
-    data_graphs = list(store.named_graphs())
-    name = ox.NamedNode(f"urn:peaceld:shapes-graph:{uuid.uuid4()}")
-    bindings[ox.Variable("shapesGraph")] = name
-    store.extend([ox.Quad(t.subject, t.predicate, t.object, name) for t in shapes_graph])
+    options: dict[str, Any] = {"use_default_graph_as_union": True}
+    name = None
+    if "shapesGraph" in names:
+        data_graphs = list(store.named_graphs())
+        name = ox.NamedNode(f"urn:peaceld:shapes-graph:{uuid.uuid4()}")
+        bindings[ox.Variable("shapesGraph")] = name
+        options = {"default_graph": [ox.DefaultGraph(), *data_graphs],
+                   "named_graphs": [*data_graphs, name]}
+        store.extend([ox.Quad(t.subject, t.predicate, t.object, name) for t in shapes_graph])
+    variables: list[str] = []
+    rows: list[Any] = []
     try:
-        return _Solutions(store.query(select, default_graph=[ox.DefaultGraph(), *data_graphs],
-                                      named_graphs=[*data_graphs, name], substitutions=bindings))
+        for this in [None] if focus is None else focus:
+            if this is not None:
+                bindings[ox.Variable("this")] = this
+            solutions = store.query(select, substitutions=bindings, **options)
+            variables = [v.value for v in solutions.variables]
+            rows += solutions
     finally:
-        store.remove_graph(name)
-
-
-class _Solutions(list):
-    """Solutions read out of a query (its variables kept), before its store changes."""
-
-    def __init__(self, solutions: Any) -> None:
-        super().__init__(solutions)
-        self.variables = getattr(solutions, "variables", [])
+        if name is not None:
+            store.remove_graph(name)
+    return variables, rows
 
 
 def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None = None,
@@ -1351,20 +1358,15 @@ def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None 
         for sc in shape.sparql:
             select = re.sub(r"\$(this|shapesGraph|currentShape)\b", r"?\1", sc.select)
             try:
-                if sc.per_focus:
-                    solutions = _Solutions([])
-                    for this in sorted(targets):
-                        found = _prebound_query(store, select, shape.term, shapes_graph,
-                                                terms[this])
-                        solutions += found
-                        solutions.variables = found.variables
-                elif sc.prebound:
-                    solutions = _prebound_query(store, select, shape.term, shapes_graph)
+                if sc.prebound or sc.per_focus:
+                    variables, solutions = _prebound_query(
+                        store, select, shape.term, shapes_graph,
+                        [terms[t] for t in sorted(targets)] if sc.per_focus else None)
                 else:
                     solutions = query(select)
+                    variables = [v.value for v in solutions.variables]
             except SyntaxError as exc:
                 raise PeaceldError(f"SPARQL constraint of {shape.node}: {exc}") from None
-            variables = [v.value for v in solutions.variables]
             for row in solutions:
                 this = str(row["this"])
                 if not keep(this):
