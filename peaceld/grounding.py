@@ -43,7 +43,7 @@ import pyoxigraph as ox
 from .errors import PeaceldError
 from .namespaces import CONCEPT, GRAPH, ID, PLD, PREFIXES
 from .passages import digest
-from .records import Record, read_records
+from .records import Record, read_records, read_unclaimed
 
 OA = "http://www.w3.org/ns/oa#"
 CURATORS_GRAPH = GRAPH + "curators"
@@ -58,13 +58,16 @@ NOT_CLAIMED = frozenset({"kind", "at", "id", "name", "note", "evidence", "basis"
                          "category", "position"})
 ALIAS_FIELDS = ("acronym", "aka")
 #: The field that names the subject, for kinds whose subject is not the fact's own entity.
-SUBJECT_FIELD = {"challenge": "faced_by", "objective": "of", "principle": "principle",
-                 "assessment": "operation"}
+SUBJECT_FIELD = {"challenge": "faced_by", "objective": "of", "effect": "of",
+                 "principle": "principle", "assessment": "operation"}
 #: Fields that place a fact in a structure the curators made (a step's transition and
 #: position), not values the passage is asked to name.
 STRUCTURE = {"step": ("transition", "position")}
 #: A mention is a few words, never a sentence.
 MAX_MENTION_WORDS = 8
+#: A passage longer than this either has a claim or is listed, with the reason, under
+#: ``passages_without_claims`` in its article's facts file (``facts check --strict``).
+CLAIM_PASSAGE_CHARS = 150
 MAX_MENTION_CHARS = 70
 BASES = ("stated", "inferred")
 
@@ -113,20 +116,30 @@ class FactResult:
     @property
     def where(self) -> str:
         """``file:line``, the file relative to the current folder where it is below it."""
-        path = Path(self.file)
-        with contextlib.suppress(ValueError):
-            path = path.resolve().relative_to(Path.cwd().resolve())
-        return f"{path}:{self.line}"
+        return f"{_where(self.file)}:{self.line}"
+
+
+@dataclass
+class PassageCoverage:
+    """Whether a passage of more than ``CLAIM_PASSAGE_CHARS`` characters has a claim."""
+
+    file: str
+    article: str
+    id: str
+    chars: int
+    status: str  # "cited" | "listed" (without claims, with a reason) | "neither"
+    reason: str | None = None
 
 
 @dataclass
 class GroundingReport:
-    """What ``facts check`` found, fact by fact."""
+    """What ``facts check`` found, fact by fact, and which long passages have no claim."""
 
     facts: list[FactResult]
     errors: list[PeaceldError] = field(default_factory=list)
     missing_articles: list[str] = field(default_factory=list)
     curators: int = 0
+    passages: list[PassageCoverage] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.facts if f.status == status)
@@ -145,9 +158,23 @@ class GroundingReport:
     def failures(self) -> list[FactResult]:
         return [f for f in self.facts if f.status not in ("grounded", "inferred")]
 
-    def ok(self, strict: bool = False) -> bool:
-        """No broken evidence; with ``strict``, also nothing ungrounded or unverified."""
-        return not self.errors and (not strict or not self.failures)
+    @property
+    def passages_without_claim(self) -> list[PassageCoverage]:
+        """Long passages that neither have a claim nor are listed with a reason."""
+        return [p for p in self.passages if p.status == "neither"]
+
+    def ok(self, strict: bool = False, complete: bool = False) -> bool:
+        """No broken evidence; with ``strict``, also nothing ungrounded or unverified; with
+        ``complete``, every long passage has a claim or is listed with the reason it makes
+        none."""
+        return not self.errors and not (strict and self.failures) and not (
+            complete and self.passages_without_claim)
+
+    def passage_summary(self) -> str:
+        c = {s: sum(1 for p in self.passages if p.status == s)
+             for s in ("cited", "listed", "neither")}
+        return (f"passages over {CLAIM_PASSAGE_CHARS} characters: {c['cited']} with claims, "
+                f"{c['listed']} listed without claims (with the reason), {c['neither']} neither")
 
     def summary(self) -> str:
         return (f"{self.count('grounded')} grounded, {self.count('inferred')} inferred, "
@@ -167,12 +194,23 @@ class GroundingReport:
                        f"({', '.join(self.missing_articles)}); see peaceld facts check -a DIR")
         return out
 
-    def lines(self, limit: int | None = None) -> list[str]:
-        """``file:line: what is wrong`` for every fact that is not grounded."""
+    def lines(self, limit: int | None = None, complete: bool = False) -> list[str]:
+        """``file:line: what is wrong`` for every fact that is not grounded; with
+        ``complete``, then every long passage without a claim."""
         out = [str(e) for e in self.errors]
         for f in self.failures:
             out.append(f"{f.where}: {f.kind} {f.subject}: {'; '.join(f.problems)}")
+        for p in self.passages_without_claim if complete else ():
+            out.append(f"{_where(p.file)}:1: passage {p.id} ({p.chars} characters) has no claim "
+                       "and is not listed under passages_without_claims with a reason")
         return out if limit is None else out[:limit]
+
+
+def _where(file: str) -> str:
+    path = Path(file)
+    with contextlib.suppress(ValueError):
+        path = path.resolve().relative_to(Path.cwd().resolve())
+    return str(path)
 
 
 def article_dirs(project_root: Path, extra: Iterable[Path] = ()) -> list[Path]:
@@ -389,7 +427,54 @@ def check_files(fact_files: list[Path], dirs: list[Path]) -> GroundingReport:
             report.curators += 1
             continue
         report.facts.append(check_fact(rec, passages, texts))
+    _check_coverage(report, fact_files, records, passages)
     return report
+
+
+def _check_coverage(report: GroundingReport, fact_files: list[Path], records: list[Record],
+                    passages: dict[tuple[str, str], PassageRef]) -> None:
+    """Every passage over ``CLAIM_PASSAGE_CHARS`` of an article with a facts file is cited by
+    a fact or listed under ``passages_without_claims`` (not both)."""
+    cited: dict[tuple[str, str], int] = {}
+    for rec in records:
+        source = str((rec.meta or {}).get("source", ""))
+        for at in _as_list(rec.values.get("at")):
+            cited.setdefault((source, str(at)), rec.line)
+    for path in fact_files:
+        if path.name.endswith(".passages.yaml"):
+            continue
+        source = next((str((r.meta or {}).get("source", "")) for r in records
+                       if str(r.file) == str(path)), None)
+        try:
+            listed = read_unclaimed(path)
+            if source is None:
+                source = next((str((r.meta or {}).get("source")) for r in read_records(path)
+                               if (r.meta or {}).get("source")), None)
+        except PeaceldError as exc:
+            report.errors.append(exc)
+            continue
+        if source is None:
+            continue
+        reasons: dict[str, str] = {}
+        for u in listed:
+            if (source, u.at) not in passages:
+                report.errors.append(PeaceldError(
+                    f"passages_without_claims: {u.at!r} is not a passage of {source}",
+                    file=path, line=u.line))
+            elif (source, u.at) in cited:
+                report.errors.append(PeaceldError(
+                    f"passages_without_claims: {u.at} is cited by the fact at line "
+                    f"{cited[(source, u.at)]}; remove it from the list", file=path, line=u.line))
+            else:
+                reasons[u.at] = u.reason
+        for (article, pid), ref in sorted(passages.items(), key=lambda kv: kv[1].start):
+            chars = ref.end - ref.start
+            if article != source or chars <= CLAIM_PASSAGE_CHARS:
+                continue
+            status = ("cited" if (article, pid) in cited
+                      else "listed" if pid in reasons else "neither")
+            report.passages.append(PassageCoverage(str(path), article, pid, chars, status,
+                                                   reasons.get(pid)))
 
 
 def check_project(project_dir: Path | None = None,

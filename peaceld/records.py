@@ -214,6 +214,44 @@ def _record(item: dict, path: Path, **meta: Any) -> Record:
                   meta)
 
 
+#: Top-level keys of a facts file. ``passages_without_claims`` lists passages that make no
+#: claim, each with the reason (read by :func:`read_unclaimed`, never mapped).
+TOP_LEVEL_KEYS = ("article", "passages", "facts", "passages_without_claims")
+
+
+@dataclass(frozen=True)
+class Unclaimed:
+    """A passage the curators list as making no claim, and why."""
+
+    at: str
+    reason: str
+    line: int
+
+
+def read_unclaimed(path: Path) -> list[Unclaimed]:
+    """The ``passages_without_claims`` of a facts file: ``[{at: s3p1, reason: ...}]``."""
+    doc = load_yaml(path)
+    if not isinstance(doc, dict) or doc.get("passages_without_claims") is None:
+        return []
+    items = doc["passages_without_claims"]
+    if not isinstance(items, list):
+        raise PeaceldError("'passages_without_claims' must be a list of {at, reason}", file=path,
+                           line=doc["__lines__"]["passages_without_claims"])
+    out = []
+    for item in items:
+        line = item.get("__line__", 1) if isinstance(item, dict) else \
+            doc["__lines__"]["passages_without_claims"]
+        if not isinstance(item, dict) or set(strip_lines(item)) != {"at", "reason"}:
+            raise PeaceldError("each item of 'passages_without_claims' has exactly 'at' (a "
+                               "passage id) and 'reason'", file=path, line=line)
+        at, reason = item["at"], item["reason"]
+        if not isinstance(at, str) or not isinstance(reason, str) or not reason.strip():
+            raise PeaceldError("'at' is one passage id and 'reason' a non-empty sentence",
+                               file=path, line=line)
+        out.append(Unclaimed(at, reason.strip(), line))
+    return out
+
+
 def read_facts(path: Path) -> Iterator[Record]:
     """Records of a facts (or passages) file: article, passages, then facts in file order."""
     doc = load_yaml(path)
@@ -222,10 +260,11 @@ def read_facts(path: Path) -> Iterator[Record]:
     if not isinstance(doc, dict):
         raise PeaceldError("a facts file is a mapping with 'article', 'passages' and/or 'facts'",
                            file=path, line=1)
-    unknown = [k for k in doc if k not in ("article", "passages", "facts", "__line__", "__lines__")]
+    unknown = [k for k in doc if k not in (*TOP_LEVEL_KEYS, "__line__", "__lines__")]
     if unknown:
         raise PeaceldError(f"unknown top-level key {unknown[0]!r} (expected article, passages, "
-                           "facts)", file=path, line=doc["__lines__"][unknown[0]])
+                           "facts, passages_without_claims)", file=path,
+                           line=doc["__lines__"][unknown[0]])
     article = doc.get("article")
     source = None
     if article is not None:

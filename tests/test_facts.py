@@ -118,6 +118,58 @@ def test_every_bundled_fact_is_grounded_or_marked_inferred() -> None:
     assert "100.0% grounded or inferred" in result.output
 
 
+def test_every_long_bundled_passage_has_a_claim_or_a_reason() -> None:
+    """Issue 21: each passage over 150 characters is cited by a fact or listed under
+    passages_without_claims with the reason it makes none."""
+    if not SEEDS.is_dir():
+        pytest.skip(f"the source articles are not at {SEEDS}")
+    report = check_project(ROOT, [SEEDS])
+    assert len({p.article for p in report.passages}) == 5
+    assert [f"{p.article} {p.id}" for p in report.passages_without_claim] == []
+    assert report.ok(strict=True, complete=True)
+    listed = [p for p in report.passages if p.status == "listed"]
+    assert all(p.reason and len(p.reason.split()) >= 3 for p in listed)
+    assert len(listed) < len(report.passages) / 10  # most passages make claims
+
+
+def test_long_passages_without_claims_are_listed_or_fail_complete(tmp_path: Path) -> None:
+    project = project_with(tmp_path, GOOD)
+    report = check_project(project)
+    long = {p.id for p in report.passages}
+    assert "s11p1" in long and "s0p1" not in long  # s0p1 is short (the skip-link line)
+    assert {p.id: p.status for p in report.passages}["s11p1"] == "cited"
+    runner = CliRunner()
+    result = runner.invoke(main, ["facts", "check", str(project), "--strict", "--complete"])
+    assert result.exit_code == 1
+    assert (f"facts/{ARTICLE}.yaml:1: passage s1p1 (" in result.output
+            and "has no claim and is not listed under passages_without_claims" in result.output)
+    # listing every other long passage with a reason makes it complete
+    others = sorted(long - {"s11p1"})
+    listing = "passages_without_claims:\n" + "".join(
+        f"  - {{at: {p}, reason: not read for this test}}\n" for p in others)
+    facts = project / "facts" / f"{ARTICLE}.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8") + listing, encoding="utf-8")
+    result = runner.invoke(main, ["facts", "check", str(project), "--strict", "--complete"])
+    assert result.exit_code == 0, result.output
+    assert "0 with claims" not in result.output and f"{len(others)} listed" in result.output
+    # the build still maps the file (the list is not a fact)
+    assert build(project, out_dir=tmp_path / "dist", validate=False).quads
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ("  - {at: s11p1, reason: no claim}\n", "s11p1 is cited by the fact at line"),
+    ("  - {at: s99p1, reason: no claim}\n", "'s99p1' is not a passage of"),
+    ("  - {at: s1p1}\n", "has exactly 'at' (a passage id) and 'reason'"),
+])
+def test_a_wrong_listing_is_an_error_with_its_line(tmp_path: Path, item: str,
+                                                   message: str) -> None:
+    project = project_with(tmp_path, GOOD + "passages_without_claims:\n" + item)
+    result = CliRunner().invoke(main, ["facts", "check", str(project)])
+    assert result.exit_code == 2
+    line = (HEADER + GOOD).count("\n") + 2
+    assert f"{ARTICLE}.yaml:{line}: " in result.output and message in result.output
+
+
 def test_every_claim_has_a_section_and_passages_have_labels(tmp_path: Path) -> None:
     """The README's provenance pattern finds every passage graph, the introduction's too."""
     store = ox.Store()

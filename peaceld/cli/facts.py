@@ -22,13 +22,16 @@ def facts_group() -> None:
 @click.argument("project_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True,
               help="Fail (exit 1) unless every fact is grounded or marked inferred.")
+@click.option("--complete", is_flag=True,
+              help="List, and fail (exit 1) on, every passage over 150 characters that has no "
+                   "claim and is not listed under passages_without_claims with a reason.")
 @click.option("-a", "--articles", "articles", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A folder with the article texts (ARTICLE-ID.txt); repeatable. Also searched: "
                    "PROJECT/articles, $PEACELD_ARTICLES, ../shared/seeds beside the project.")
 @click.option("--limit", type=int, default=None, help="List at most this many facts.")
-def check_cmd(project_dir: Path | None, strict: bool, articles: tuple[Path, ...],
-              limit: int | None) -> None:
+def check_cmd(project_dir: Path | None, strict: bool, complete: bool,
+              articles: tuple[Path, ...], limit: int | None) -> None:
     """Check that every fact is grounded in the passage it cites.
 
     A fact is grounded when each mention it records (the words the passage uses for the
@@ -40,18 +43,21 @@ def check_cmd(project_dir: Path | None, strict: bool, articles: tuple[Path, ...]
     Examples:
       peaceld facts check                       # the bundled dataset
       peaceld facts check my-project --strict   # exit 1 if any fact is not grounded
+      peaceld facts check --strict --complete   # ... or any long passage has no claim
       peaceld facts check -a ~/articles
     """
     report = check_project(project_dir, articles)
-    for line in report.lines(limit):
+    for line in report.lines(limit, complete=complete):
         click.echo(line)
     if report.missing_articles:
         click.echo("article text not found (mentions not verified): "
                    + ", ".join(report.missing_articles), err=True)
     click.echo(report.summary())
+    if report.passages:
+        click.echo(report.passage_summary())
     if report.errors:
         sys.exit(2)
-    if not report.ok(strict):
+    if not report.ok(strict, complete):
         sys.exit(1)
 
 
