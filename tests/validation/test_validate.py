@@ -72,6 +72,7 @@ def test_same_findings_as_pyshacl_on_the_corpus(name: str) -> None:
     assert ours == theirs
 
 
+@pytest.mark.slow
 def test_same_findings_as_pyshacl_on_synthetic_data(tmp_path: Path) -> None:
     """A few thousand triples with a 5% defect rate: both engines report the same results."""
     from peaceld.mapper import map_files
@@ -89,6 +90,7 @@ def test_same_findings_as_pyshacl_on_synthetic_data(tmp_path: Path) -> None:
     assert {f.key() for f in ours.findings} == {f.key() for f in theirs.findings}
 
 
+@pytest.mark.slow
 def test_the_built_graph_conforms(tmp_path: Path) -> None:
     result = build(ROOT, out_dir=tmp_path, validate=True)
     assert result.validation is not None and result.validation.conforms
@@ -269,6 +271,7 @@ def test_unknown_format_is_refused(tmp_path: Path) -> None:
         validate_files([path])
 
 
+@pytest.mark.slow
 def test_an_on_disk_store_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """Large inputs are validated in a temporary on-disk store (bounded memory): same
     findings, same focus nodes, and the store is gone afterwards."""

@@ -152,8 +152,16 @@ def check(name: str, path: Path, entry: Any, engine: str) -> None:
     assert not missing and not extra, f"{name}: missing {dict(missing)}; extra {dict(extra)}"
 
 
+#: Entries that take more than a few seconds (SHACL for SHACL: a large shapes graph).
+SLOW = {"core/complex/shacl-shacl"}
+
+
+def marks(name: str) -> list[Any]:
+    known = [pytest.mark.xfail(strict=True, reason=KNOWN[name])] if name in KNOWN else []
+    return known + ([pytest.mark.slow] if name in SLOW else [])
+
+
 @pytest.mark.parametrize(("name", "path", "entry"), [
-    pytest.param(*e, marks=pytest.mark.xfail(strict=True, reason=KNOWN[e[0]]))
-    if e[0] in KNOWN else e for e in ENTRIES], ids=[e[0] for e in ENTRIES])
+    pytest.param(*e, marks=marks(e[0])) for e in ENTRIES], ids=[e[0] for e in ENTRIES])
 def test_default_engine(name: str, path: Path, entry: Any) -> None:
     check(name, path, entry, "peaceld")
