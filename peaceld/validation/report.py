@@ -154,11 +154,14 @@ class ValidationReport:
         return {"text": self.to_text, "json": self.to_json, "turtle": self.to_turtle,
                 "junit": self.to_junit}[fmt]()
 
+
 _DECIMAL = re.compile(r'^"([+-]?[0-9]*\.?[0-9]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#'
                       r'(decimal|integer)>$')
 
 
 def canonical(value: str | None) -> str | None:
+    """An xsd:decimal or xsd:integer value in canonical form ("134.0" -> "134"), for
+    comparing engines; any other value as it is."""
     m = _DECIMAL.match(value or "")
     if not m:
         return value
@@ -176,6 +179,7 @@ def _one_line(f: Finding) -> str:
 
 
 def _term(value: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """The RDF term a finding's text names (N-Triples form, an IRI, or a shape's name)."""
     if value.startswith("<") and value.endswith(">"):
         return ox.NamedNode(value[1:-1])
     if value.startswith("_:"):

@@ -15,35 +15,6 @@ from ..mapper import FieldError, Mapper, open_mapping
 from ..records import read_records
 
 
-def shape_line(file: Path, owner: Any, path: str | None, nth: int = 0) -> int | None:
-    """The line of a blank-node shape: the ``nth`` ``sh:path`` naming ``path`` after the
-    line where its owner is described (or the owner's line)."""
-    owner_line = subject_lines(file, {str(owner)}).get(str(owner)) if owner is not None \
-        else None
-    if path is None or not path.startswith("<"):
-        return owner_line
-    prefixes: dict[str, str] = {}
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return owner_line
-    for number, line in enumerate(lines, 1):
-        m = re.match(r"\s*@?prefix\s+([A-Za-z0-9_-]*):\s*<([^>]*)>", line, re.I)
-        if m:
-            prefixes[m.group(1)] = m.group(2)
-        if owner_line and number < owner_line:
-            continue
-        for token in re.findall(r"sh:path\s+(\S+)", line):
-            token = token.rstrip(";,.")
-            p, _, local = token.partition(":")
-            iri = token[1:-1] if token.startswith("<") else prefixes.get(p, "\0") + local
-            if f"<{iri}>" == path:
-                if nth == 0:
-                    return number
-                nth -= 1
-    return owner_line
-
-
 def subject_lines(path: Path, subjects: set[str], base: str | None = None) -> dict[str, int]:
     """Line where each subject first appears at the start of a statement (text formats)."""
     if path.suffix.lower() not in (".ttl", ".nt", ".nq", ".trig"):
@@ -77,6 +48,35 @@ def subject_lines(path: Path, subjects: set[str], base: str | None = None) -> di
     except (OSError, UnicodeDecodeError):
         return {}
     return found
+
+
+def shape_line(file: Path, owner: Any, path: str | None, nth: int = 0) -> int | None:
+    """The line of a blank-node shape: the ``nth`` ``sh:path`` naming ``path`` after the
+    line where its owner is described (or the owner's line)."""
+    owner_line = subject_lines(file, {str(owner)}).get(str(owner)) if owner is not None \
+        else None
+    if path is None or not path.startswith("<"):
+        return owner_line
+    prefixes: dict[str, str] = {}
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return owner_line
+    for number, line in enumerate(lines, 1):
+        m = re.match(r"\s*@?prefix\s+([A-Za-z0-9_-]*):\s*<([^>]*)>", line, re.I)
+        if m:
+            prefixes[m.group(1)] = m.group(2)
+        if owner_line and number < owner_line:
+            continue
+        for token in re.findall(r"sh:path\s+(\S+)", line):
+            token = token.rstrip(";,.")
+            p, _, local = token.partition(":")
+            iri = token[1:-1] if token.startswith("<") else prefixes.get(p, "\0") + local
+            if f"<{iri}>" == path:
+                if nth == 0:
+                    return number
+                nth -= 1
+    return owner_line
 
 
 def record_lines(mapping_path: Path, paths: list[Path], path: Path,

@@ -13,10 +13,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from ...errors import PeaceldError
-from ..report import short
+from ..report import SH, short
 from ..shapes import (
     NON_CONSTRAINT,
-    SH,
     ShapesGraph,
     is_true,
     message_of,
@@ -51,6 +50,7 @@ CORE_PARAMETERS = PROPERTY_COMPILED | NODE_COMPILED | {
 #: "01"^^xsd:integer as "1"): delegated when the data holds literals the store rewrites.
 LEXICAL = {"in", "hasValue", "equals", "disjoint", "pattern", "minLength", "maxLength",
            "sparql"} | NESTED
+
 
 BARE_SCAN_MIN = 5000
 #: Constraints whose query needs the focus nodes only to filter its results (the callers keep

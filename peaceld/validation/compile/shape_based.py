@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..shapes import NON_CONSTRAINT, SH, ShapesGraph, custom_component_used, is_true, sparql_path
+from ..report import SH
+from ..shapes import NON_CONSTRAINT, ShapesGraph, custom_component_used, is_true, sparql_path
 from . import logical
 from .families import compile_constraint, value_test
 from .model import Constraint, int_arg

@@ -9,7 +9,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..shapes import SH, ShapesGraph, is_true
+from ..report import SH
+from ..shapes import ShapesGraph, is_true
 from .model import Constraint, integer
 
 

@@ -7,7 +7,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from ...namespaces import PREFIXES
-from ..shapes import SH, ShapesGraph
+from ..report import SH
+from ..shapes import ShapesGraph
 from .model import Constraint, any_term
 
 RDF, RDFS, XSD = PREFIXES["rdf"], PREFIXES["rdfs"], PREFIXES["xsd"]
