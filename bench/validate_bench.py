@@ -39,7 +39,7 @@ def prepare(work: Path, triples: int) -> Path:
 
 def run_one(engine: str, shapes: Path, data: Path, out: Path) -> None:
     """In a child process: validate, write the findings' keys and the counts."""
-    from peaceld.validate import validate_files
+    from peaceld.validation import validate_files
 
     report = validate_files([data], shapes=[shapes],
                             ontology=sorted((ROOT / "ontology").glob("*.ttl")), engine=engine)

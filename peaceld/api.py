@@ -26,7 +26,7 @@ from .project import ProjectFolder, find_project
 from .query import NamedQuery, QueryResult, load_library, run_local, run_remote
 from .rdfio import load_dataset
 from .store import build_id, ensure_store, push
-from .validate import ValidationReport, validate_files
+from .validation import ValidationReport, validate_files
 
 Progress = Callable[[str], None]
 

@@ -28,7 +28,7 @@ from .namespaces import ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH, curie
 from .project import ProjectFolder, find_project
 from .rdfio import load_ontology, merged_triples, serialize, sorted_unique
 from .records import read_records
-from .validate import ValidationReport, validate_quads
+from .validation import ValidationReport, validate_quads
 
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 OUTPUTS = ("peaceld.ttl", "peaceld.trig", "peaceld.nq", "summary.json")

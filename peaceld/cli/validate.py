@@ -9,7 +9,7 @@ import click
 
 from ..api import Project
 from ..rdfio import FORMATS
-from ..validate import RANK
+from ..validation import RANK
 from .render import write_data
 
 

@@ -15,7 +15,7 @@ from peaceld.build import build
 from peaceld.cli import main
 from peaceld.errors import PeaceldError
 from peaceld.project import bundled_root
-from peaceld.validate import ValidationReport, _canonical
+from peaceld.validation import ValidationReport, canonical
 
 ROOT = bundled_root()
 
@@ -23,7 +23,7 @@ ROOT = bundled_root()
 def validate_files(files: list[Path], **options: object) -> ValidationReport:
     """Validate with the bundled project's shapes and ontology, as `peaceld validate` does."""
     return Project(ROOT).validate(files, **options)  # type: ignore[arg-type]
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "data" / "contributions"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text())
 SH = "http://www.w3.org/ns/shacl#"
@@ -57,7 +57,7 @@ def test_each_flawed_contribution_gives_its_finding(name: str) -> None:
              if f.component == component_iri(want["component"])
              and f.focus == f"<{want['focus']}>"
              and f.path == (f"<{want['path']}>" if want["path"] else None)
-             and _canonical(f.value) == _canonical(want["value"])
+             and canonical(f.value) == canonical(want["value"])
              and f.severity == want["severity"]]
     assert len(found) == 1, (want, report.findings)
     assert found[0].file == str(CORPUS / name) and found[0].line  # points at the source line
@@ -72,6 +72,7 @@ def test_same_findings_as_pyshacl_on_the_corpus(name: str) -> None:
     assert ours == theirs
 
 
+@pytest.mark.slow
 def test_same_findings_as_pyshacl_on_synthetic_data(tmp_path: Path) -> None:
     """A few thousand triples with a 5% defect rate: both engines report the same results."""
     from peaceld.mapper import map_files
@@ -89,6 +90,7 @@ def test_same_findings_as_pyshacl_on_synthetic_data(tmp_path: Path) -> None:
     assert {f.key() for f in ours.findings} == {f.key() for f in theirs.findings}
 
 
+@pytest.mark.slow
 def test_the_built_graph_conforms(tmp_path: Path) -> None:
     result = build(ROOT, out_dir=tmp_path, validate=True)
     assert result.validation is not None and result.validation.conforms
@@ -269,12 +271,13 @@ def test_unknown_format_is_refused(tmp_path: Path) -> None:
         validate_files([path])
 
 
+@pytest.mark.slow
 def test_an_on_disk_store_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """Large inputs are validated in a temporary on-disk store (bounded memory): same
     findings, same focus nodes, and the store is gone afterwards."""
     import tempfile
 
-    from peaceld import validate as validate_module
+    from peaceld.validation import engine
 
     def leftovers() -> set[str]:
         return {p.name for p in Path(tempfile.gettempdir()).glob("peaceld-validate-*")}
@@ -282,7 +285,7 @@ def test_an_on_disk_store_gives_the_same_report(monkeypatch: pytest.MonkeyPatch)
     before = leftovers()
     for name in ["op-end-before-start.ttl", "contrib-share-over-100.ttl", "valid-full.ttl"]:
         in_memory = validate_files([CORPUS / name])
-        monkeypatch.setattr(validate_module, "MEMORY_STORE_MAX_BYTES", 0)
+        monkeypatch.setattr(engine, "MEMORY_STORE_MAX_BYTES", 0)
         on_disk = validate_files([CORPUS / name])
         monkeypatch.undo()
         assert on_disk.findings == in_memory.findings

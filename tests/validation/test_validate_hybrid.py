@@ -9,7 +9,7 @@ import pytest
 
 from peaceld.errors import PeaceldError
 from peaceld.project import bundled_root
-from peaceld.validate import validate_files
+from peaceld.validation import validate_files
 
 SH = "http://www.w3.org/ns/shacl#"
 PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -184,7 +184,7 @@ def test_the_bundled_shapes_stay_compiled_on_data_with_rewritten_literals(tmp_pa
     from peaceld.mapper import map_files
     from peaceld.rdfio import load_ontology
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     tables = generate(20000, tmp_path / "syn", seed=5, defect_rate=0.05)
     ontology = load_ontology(sorted((root / "ontology").glob("*.ttl")))
     data = tmp_path / "syn.nq"
