@@ -202,3 +202,40 @@ def test_an_article_that_differs_from_its_passages_is_refused(small: Path, seeds
     assert result.exit_code == 2
     assert "differs from the build's passage s11p1" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+# --- the coverage sheet: passages, with the claims the graph holds -----------------------------
+
+
+def test_a_passage_sample_shows_every_claim_of_each_drawn_passage(dist: Path, seeds: Path,
+                                                                  tmp_path: Path) -> None:
+    from peaceld.coverage import sample_passages
+    drawn = sample_passages(ROOT, size=15, seed=11, dist=dist, articles=[seeds])
+    assert drawn.size == 15 and drawn.total > 200
+    assert len({i.passage.iri for i in drawn.items}) == 15
+    assert all(i.passage.end - i.passage.start > 150 for i in drawn.items)
+    every = claims(load_dataset(dist / "peaceld.nq"))
+    for item in drawn.items:
+        graph_claims = {(c.subject, c.predicate, c.object) for c in every
+                        if c.graph == item.passage.iri}
+        # one line per distinct claim (a claim two facts make is one line)
+        assert len(item.held) <= len(graph_claims) and (not graph_claims or item.held)
+        text = (seeds / f"{item.passage.article}.txt").read_text(encoding="utf-8")
+        assert item.text == text[item.passage.start:item.passage.end]
+    sheet = drawn.markdown()
+    assert sheet.count("**Counts**: made: ") == 15 and "seed 11" in sheet
+    runner = CliRunner()
+    outs = []
+    for name in ("a.md", "b.md"):
+        result = runner.invoke(main, sample_cli(str(ROOT), "--passages", "--dist", str(dist),
+                                                "--seed", "11", "-o", str(tmp_path / name)))
+        assert result.exit_code == 0, result.output
+        assert "wrote 15 of" in result.stderr and "passages" in result.stderr
+        outs.append((tmp_path / name).read_bytes())
+    assert outs[0] == outs[1] == sheet.encode("utf-8")
+    other = runner.invoke(main, sample_cli(str(ROOT), "--passages", "-n", "3", "--dist",
+                                           str(dist), "--seed", "12"))
+    assert other.exit_code == 0 and other.stdout.count("\n## ") == 3
+    inside = runner.invoke(main, sample_cli(str(ROOT), "--passages", "--dist", str(dist),
+                                            "--seed", "1", "-o", str(ROOT / "coverage.md")))
+    assert inside.exit_code == 2 and not (ROOT / "coverage.md").exists()

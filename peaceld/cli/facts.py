@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..coverage import DEFAULT_PASSAGES, sample_passages, write_passage_sheet
 from ..grounding import check_project
 from ..project import find_project
 from ..review import DEFAULT_SIZE, check_output, sample, write_sheet
@@ -63,8 +64,12 @@ def check_cmd(project_dir: Path | None, strict: bool, complete: bool,
 
 @facts_group.command("sample")
 @click.argument("project_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("-n", "size", type=click.IntRange(min=1), default=DEFAULT_SIZE, show_default=True,
-              help="How many claims to draw (all of them if the build has fewer).")
+@click.option("-n", "size", type=click.IntRange(min=1), default=None,
+              help=f"How many claims (default {DEFAULT_SIZE}) or passages (default "
+                   f"{DEFAULT_PASSAGES}) to draw; all of them if the build has fewer.")
+@click.option("--passages", "passages", is_flag=True,
+              help="Draw passages over 150 characters instead of claims, each with the claims "
+                   "the graph holds for it: a sheet to judge how complete the facts are.")
 @click.option("--seed", type=int, default=None,
               help="The random seed (default: the current time in seconds, printed).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -76,8 +81,8 @@ def check_cmd(project_dir: Path | None, strict: bool, complete: bool,
                    "PROJECT/articles, $PEACELD_ARTICLES, ../shared/seeds beside the project.")
 @click.option("--dist", type=click.Path(file_okay=False, path_type=Path),
               help="The build folder (default: the project's dist/).")
-def sample_cmd(project_dir: Path | None, size: int, seed: int | None, output: Path | None,
-               articles: tuple[Path, ...], dist: Path | None) -> None:
+def sample_cmd(project_dir: Path | None, size: int | None, passages: bool, seed: int | None,
+               output: Path | None, articles: tuple[Path, ...], dist: Path | None) -> None:
     """Draw claims of the last build at random and write a sheet to review them.
 
     A claim is one triple of a passage graph, not counting the evidence annotations and the
@@ -85,26 +90,40 @@ def sample_cmd(project_dir: Path | None, size: int, seed: int | None, output: Pa
     For each claim the sheet (Markdown) gives its labels and IRIs, the article and passage,
     the passage's text read from the article file, the fact that makes it with its evidence
     span and basis, and an empty verdict line. The same seed and build give the same sheet.
+    With --passages it draws passages instead (over 150 characters), each with its text and
+    every claim its graph holds, and blank lines on which a reader lists what the passage
+    says and marks what the graph holds (docs/review.md, "Coverage reviews").
     The sheet quotes the articles: it is never written into the project.
 
     \b
     Examples:
       peaceld facts sample --seed 1763900000 -o /tmp/review.md
       peaceld facts sample -n 10 --seed 7              # to standard output
+      peaceld facts sample --passages --seed 7 -o /tmp/coverage.md   # 15 passages
       peaceld facts sample my-project -a ~/articles -o ~/review.md
     """
     if output is not None:
         check_output(output, find_project(project_dir), dist)  # before the work
     chosen = seed is None
     seed = int(time.time()) if seed is None else seed
-    drawn = sample(project_dir, size=size, seed=seed, dist=dist, articles=articles)
+    if passages:
+        drawn_passages = sample_passages(project_dir, size=size or DEFAULT_PASSAGES, seed=seed,
+                                         dist=dist, articles=articles)
+        what, sheet = "passages", drawn_passages
+    else:
+        sheet = sample(project_dir, size=size or DEFAULT_SIZE, seed=seed, dist=dist,
+                       articles=articles)
+        what = "claims"
     if chosen:
         click.echo(f"seed {seed}", err=True)
     if output is None:
-        click.echo(drawn.markdown(), nl=False)
+        click.echo(sheet.markdown(), nl=False)
         return
-    write_sheet(drawn, output, project_dir, dist)
-    click.echo(f"wrote {drawn.size} of {drawn.total} claims (seed {seed}) to {output}", err=True)
+    if passages:
+        write_passage_sheet(drawn_passages, output, project_dir, dist)
+    else:
+        write_sheet(sheet, output, project_dir, dist)
+    click.echo(f"wrote {sheet.size} of {sheet.total} {what} (seed {seed}) to {output}", err=True)
 
 
 def register(main: click.Group) -> None:
