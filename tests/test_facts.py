@@ -112,7 +112,9 @@ def test_every_bundled_fact_is_grounded_or_marked_inferred() -> None:
     assert report.missing_articles == []
     assert report.lines() == []
     assert report.ok(strict=True)
-    assert report.count("grounded") > 3 * report.count("inferred")
+    # most claims are statements of the passage, not our readings (readings are marked and
+    # reviewed; completing the facts for issue 21 brought more of them: docs/facts.md)
+    assert report.count("grounded") > 2 * report.count("inferred")
     result = CliRunner().invoke(main, ["facts", "check", str(ROOT), "-a", str(SEEDS), "--strict"])
     assert result.exit_code == 0, result.output
     assert "100.0% grounded or inferred" in result.output
