@@ -91,14 +91,15 @@ def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None 
                 this = str(row["this"])
                 if keep(this):
                     findings.append(Finding(
-                        severity, this, path, value_of(row["value"]) if has_value else None,
+                        severity, value_of(this), path,
+                        value_of(row["value"]) if has_value else None,
                         source, SH + COMPONENT[c.kind], message or default_message(c)))
         if shape.closed:
             for row in query(closed_query(focus_query, shape)):
                 this = str(row["this"])
                 if keep(this):
                     findings.append(Finding(
-                        shape.severity, this, str(row["p"]), value_of(row["value"]),
+                        shape.severity, value_of(this), str(row["p"]), value_of(row["value"]),
                         shape.node, SH + COMPONENT["closed"],
                         shape.message or closed_message(str(row["p"]))))
         for sc in shape.sparql:
@@ -120,8 +121,8 @@ def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None 
                 value = row["value"] if "value" in variables else None
                 path = row["path"] if "path" in variables else None
                 findings.append(Finding(
-                    sc.severity, this, str(path) if path is not None else None,
-                    value_of(value) if value is not None else this, shape.node,
+                    sc.severity, value_of(this), str(path) if path is not None else None,
+                    value_of(value if value is not None else this), shape.node,
                     SH + "SPARQLConstraintComponent", fill_message(sc.message, row, variables)))
     return findings, focus_nodes
 
