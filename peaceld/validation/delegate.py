@@ -133,5 +133,6 @@ def run_pyshacl(data: Iterable[ox.Triple], graph: ShapesGraph, shapes: list[Node
         findings.append(Finding(severity, focus_node, path_of(get(sh.resultPath)),
                                 nt(get(sh.value)), shape_name(get(sh.sourceShape)),
                                 str(get(sh.sourceConstraintComponent)),
-                                str(get(sh.resultMessage) or "")))
+                                str(get(sh.resultMessage) or ""),
+                                constraint=nt(get(sh.sourceConstraint))))
     return findings

@@ -39,6 +39,7 @@ class Finding:
     message: str
     file: str | None = None
     line: int | None = None
+    constraint: str | None = None  # sh:sourceConstraint (SPARQL constraints), N-Triples
 
     def key(self) -> tuple:
         """What two engines must agree on: shape blank-node labels differ between them, and
@@ -58,6 +59,11 @@ class ValidationReport:
     triples: int = 0
     engine: str = "peaceld"
     delegated: list[str] = field(default_factory=list)  # what pySHACL checked, and why
+    #: For the Turtle report: what the data and shapes graphs say about the blank nodes the
+    #: results name (a focus node, value, shape or constraint's text -> its node, triples).
+    descriptions: dict[str, tuple[Any, list[ox.Triple]]] = field(default_factory=dict)
+    #: The language tag of a message taken from a tagged sh:message: (shape, message) -> tag.
+    languages: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def conforms(self) -> bool:
@@ -142,8 +148,9 @@ class ValidationReport:
                 ox.Triple(r, ox.NamedNode(SH + "sourceShape"), _term(f.shape)),
             ]
             if f.message:
+                language = self.languages.get((f.shape, f.message))
                 triples.append(ox.Triple(r, ox.NamedNode(SH + "resultMessage"),
-                                         ox.Literal(f.message)))
+                                         ox.Literal(f.message, language=language)))
             if f.path:
                 try:
                     path, structure = path_triples(f.path, f"r{i}")
@@ -153,8 +160,29 @@ class ValidationReport:
                 triples += structure
             if f.value:
                 triples.append(ox.Triple(r, ox.NamedNode(SH + "value"), _term(f.value)))
+            if f.constraint:
+                triples.append(ox.Triple(r, ox.NamedNode(SH + "sourceConstraint"),
+                                         _term(f.constraint)))
+        triples += self._described()
         return ox.serialize(triples, format=ox.RdfFormat.TURTLE,
                             prefixes={"sh": SH, "pld": PLD, "xsd": XSD}).decode()
+
+    def _described(self) -> list[ox.Triple]:
+        """The descriptions of the blank nodes the results name, each node under the term
+        the report gives it (so a reader can tell which node of the data a label stands
+        for, as the W3C suite's comparison of blank nodes by their triples needs)."""
+        out: dict[ox.Triple, None] = {}
+        texts = dict.fromkeys(t for f in self.findings
+                              for t in (f.focus, f.value, f.shape, f.constraint) if t)
+        for text in texts:
+            if text not in self.descriptions:
+                continue
+            node, triples = self.descriptions[text]
+            named = _term(text)
+            for t in triples:
+                out[ox.Triple(named if t.subject == node else t.subject, t.predicate,
+                              named if t.object == node else t.object)] = None
+        return list(out)
 
     def to_junit(self) -> str:
         cases = []
