@@ -115,6 +115,9 @@ def run_pyshacl(data: Iterable[ox.Triple], graph: ShapesGraph, shapes: list[Node
         except ValueError:
             return nt(term)
 
+    def constraint_name(term: Any) -> str | None:
+        return graph.constraint_name(ours[term]) if term in ours else nt(term)
+
     def shape_name(term: Any) -> str:
         if term is None:
             return ""
@@ -134,5 +137,5 @@ def run_pyshacl(data: Iterable[ox.Triple], graph: ShapesGraph, shapes: list[Node
                                 nt(get(sh.value)), shape_name(get(sh.sourceShape)),
                                 str(get(sh.sourceConstraintComponent)),
                                 str(get(sh.resultMessage) or ""),
-                                constraint=nt(get(sh.sourceConstraint))))
+                                constraint=constraint_name(get(sh.sourceConstraint))))
     return findings

@@ -209,7 +209,7 @@ def describe(findings: list[Finding], store: ox.Store, graph: ShapesGraph
     """What the data (focus nodes, values) and the shapes graph (shapes, SPARQL
     constraints) say about the blank nodes the findings name: each one's concise bounded
     description, for the Turtle report. Nothing to do when no finding names a blank node."""
-    shapes = {name: node for node, name in graph.names.items()}
+    shapes = _blank_names(findings, graph)
     out: dict[str, tuple[Any, list[ox.Triple]]] = {}
 
     def data_triples(node: Any) -> Iterator[ox.Triple]:
@@ -221,7 +221,8 @@ def describe(findings: list[Finding], store: ox.Store, graph: ShapesGraph
                             (f.constraint, graph.by_s.get), (f.shape, graph.by_s.get)):
             if not text or text in out:
                 continue
-            node = ox.BlankNode(text[2:]) if text.startswith("_:") else shapes.get(text)
+            node = shapes.get(text) if where is not data_triples or not text.startswith(
+                "_:") else ox.BlankNode(text[2:])
             if node is not None:
                 out[text] = (node, _bounded(node, where))
     return out
@@ -231,24 +232,27 @@ def message_languages(findings: list[Finding], graph: ShapesGraph
                       ) -> dict[tuple[str, str], str]:
     """(shape, message) -> language tag, for messages taken from a tagged sh:message of the
     shape (or of its SPARQL constraint)."""
-    shapes = {name: node for node, name in graph.names.items()}
+    shapes = _blank_names(findings, graph)
     out: dict[tuple[str, str], str] = {}
     for f in findings:
         for text in (f.constraint, f.shape):
-            node = shapes.get(text) if text and not text.startswith(("<", "_:")) else \
-                _shape_term(text)
+            node = shapes.get(text) if text else None
+            if node is None and text and re.fullmatch(r"<[^<>\s]*>", text):
+                node = ox.NamedNode(text[1:-1])
             for m in graph.objects(node, SH + "message") if node is not None else ():
                 if isinstance(m, ox.Literal) and m.language and m.value == f.message:
                     out.setdefault((f.shape, f.message), m.language)
     return out
 
 
-def _shape_term(text: str | None) -> Any:
-    if not text:
-        return None
-    if text.startswith("<") and text.endswith(">"):
-        return ox.NamedNode(text[1:-1])
-    return ox.BlankNode(text[2:]) if text.startswith("_:") else None
+def _blank_names(findings: list[Finding], graph: ShapesGraph) -> dict[str, Any]:
+    """The blank nodes of the shapes graph by the names reports give them (shapes, and
+    SPARQL constraints when a finding names one)."""
+    names = {name: node for node, name in graph.names.items()}
+    if any(f.constraint for f in findings):
+        names |= {graph.constraint_name(t.object): t.object for t in graph.triples
+                  if t.predicate.value == SH + "sparql" and isinstance(t.object, ox.BlankNode)}
+    return names
 
 
 def _bounded(node: Any, triples_of: Callable[[Any], Iterable[ox.Triple] | None],

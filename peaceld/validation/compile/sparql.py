@@ -106,7 +106,8 @@ def compile_sparql(g: ShapesGraph, sc: Any, severity: str) -> SparqlConstraint |
     message = message_of(g, sc)
     names = (("this",) if per_focus else ()) + prebound
     query = _project(select.value, names) if names else select.value
-    return SparqlConstraint(prefixes + query, message, severity, prebound, per_focus, str(sc))
+    return SparqlConstraint(prefixes + query, message, severity, prebound, per_focus,
+                            g.constraint_name(sc))
 
 
 def _project(query: str, names: tuple[str, ...]) -> str:
