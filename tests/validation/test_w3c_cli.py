@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import warnings
 from collections import Counter
 from functools import cache
 from importlib import resources
@@ -110,7 +111,9 @@ def _read(**source: Any) -> rdflib.Graph:
     "none"^^xsd:boolean as "false" and "2011-01-01"^^xsd:dateTime as a full dateTime)."""
     normalize, rdflib.NORMALIZE_LITERALS = rdflib.NORMALIZE_LITERALS, False
     try:
-        return rdflib.Graph().parse(format="turtle", **source)
+        with warnings.catch_warnings():  # "Parsing weird boolean": ill-formed on purpose
+            warnings.simplefilter("ignore")
+            return rdflib.Graph().parse(format="turtle", **source)
     finally:
         rdflib.NORMALIZE_LITERALS = normalize
 
