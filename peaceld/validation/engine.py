@@ -179,6 +179,10 @@ def _validate_store(store: ox.Store, data: Callable[[], Iterable[ox.Quad]],
             shape.whole_delegated = "--engine pyshacl"
     else:
         apply_profile(compiled, profile)
+        profile.add_spellings((t.object for t in graph.triples
+                               if t.predicate.value == SH + "targetNode"),
+                              lambda lit: next(store.quads_for_pattern(None, None, lit),
+                                               None) is not None)
     if engine == "compiled":
         refused = [(s.node, s.whole_delegated) for s in compiled if s.whole_delegated] + [
             (s.delegated_names.get(ps, str(ps)), why) for s in compiled for ps, why in s.delegated]

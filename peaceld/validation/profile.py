@@ -95,6 +95,30 @@ class DataProfile:
                         profile.collision.add(q.predicate.value)
         return profile
 
+    def add_spellings(self, literals: Iterable[ox.Literal],
+                      stored_in_data: Callable[[ox.Literal], bool]) -> None:
+        """Also restore these literals (sh:targetNode values of the shapes graph: the store's
+        queries rewrite them as they rewrite the data) to their own spelling, unless two
+        spellings of one value are in play (``stored_in_data``: is this stored literal one
+        the data holds?)."""
+        literals = [lit for lit in dict.fromkeys(literals) if isinstance(lit, ox.Literal)]
+        if not literals:
+            return
+        probe = ox.Store()
+        probe.extend([ox.Quad(ox.NamedNode(f"urn:x:{i}"), ox.NamedNode("urn:x:p"), lit)
+                      for i, lit in enumerate(literals)])
+        stored = {int(q.subject.value[6:]): q.object for q in probe}
+        spellings: dict[str, set[str]] = {}
+        for i, lit in enumerate(literals):
+            canon = stored[i]
+            if canon != lit:
+                spellings.setdefault(str(canon), {str(canon)} if stored_in_data(canon) and
+                                     str(canon) not in self.restore else set()).add(str(lit))
+        for canon, written in spellings.items():
+            if len(written) == 1 and self.restore.setdefault(canon, next(iter(written))) \
+                    not in written:
+                del self.restore[canon]  # the data spells this value another way
+
     def unsafe(self, kinds: set[str], predicates: set[str], complex_path: bool) -> str | None:
         """Why constraints of these kinds on these predicates cannot run on the store."""
         if not self.lexical:

@@ -324,3 +324,26 @@ def test_an_on_disk_store_gives_the_same_report(monkeypatch: pytest.MonkeyPatch)
         assert (on_disk.focus_nodes, on_disk.triples) == (in_memory.focus_nodes,
                                                           in_memory.triples)
     assert leftovers() == before
+
+
+@pytest.mark.parametrize("engine", ["peaceld", "pyshacl"])
+def test_focus_nodes_and_values_as_written(tmp_path: Path, engine: str) -> None:
+    """The store keeps 4.0 as "4"; reports name the terms the data and shapes wrote, and
+    a blank node by the data's own label, whichever engine checks."""
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+                      "<http://e/S> a sh:NodeShape ; sh:targetNode 4.0, 04 ; "
+                      "sh:maxExclusive 4 .\n"
+                      "<http://e/T> a sh:NodeShape ; sh:targetSubjectsOf <http://e/p> ; "
+                      "sh:nodeKind sh:IRI .\n"
+                      "<http://e/U> a sh:NodeShape ; sh:targetObjectsOf <http://e/q> ; "
+                      "sh:datatype <http://www.w3.org/2001/XMLSchema#string> .\n")
+    data = tmp_path / "data.ttl"
+    data.write_text("_:x <http://e/p> 1 . <http://e/a> <http://e/q> 7.50 .\n")
+    result = CliRunner().invoke(main, ["validate", str(data), "--shapes", str(shapes),
+                                       "--engine", engine, "-f", "json"])
+    rows = {(r["focus"], r["value"]) for r in json.loads(result.output)["results"]}
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    assert rows == {(f'"4.0"^^<{xsd}decimal>', f'"4.0"^^<{xsd}decimal>'),
+                    (f'"04"^^<{xsd}integer>', f'"04"^^<{xsd}integer>'),
+                    ("_:x", "_:x"), (f'"7.50"^^<{xsd}decimal>', f'"7.50"^^<{xsd}decimal>')}
