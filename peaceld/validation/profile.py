@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -68,11 +69,8 @@ class DataProfile:
         profile.count = count
         if not typed:
             return profile
-        probe = ox.Store()
         literals = list(typed)
-        probe.extend([ox.Quad(ox.NamedNode(f"urn:x:{i}"), ox.NamedNode("urn:x:p"), lit)
-                      for i, lit in enumerate(literals)])
-        stored = {int(q.subject.value[6:]): q.object for q in probe}
+        stored = stored_forms(literals)
         rewritten = {lit: stored[i] for i, lit in enumerate(literals) if stored[i] != lit}
         if not rewritten:
             return profile
@@ -104,10 +102,7 @@ class DataProfile:
         literals = [lit for lit in dict.fromkeys(literals) if isinstance(lit, ox.Literal)]
         if not literals:
             return
-        probe = ox.Store()
-        probe.extend([ox.Quad(ox.NamedNode(f"urn:x:{i}"), ox.NamedNode("urn:x:p"), lit)
-                      for i, lit in enumerate(literals)])
-        stored = {int(q.subject.value[6:]): q.object for q in probe}
+        stored = stored_forms(literals)
         spellings: dict[str, set[str]] = {}
         for i, lit in enumerate(literals):
             canon = stored[i]
@@ -132,6 +127,15 @@ class DataProfile:
                                                            else self.lexical):
             return "the data has values that are equal but spelled differently"
         return None
+
+
+def stored_forms(literals: list[ox.Literal]) -> list[Any]:
+    """Each literal as the store keeps it (a probe store: "01"^^xsd:integer -> "1")."""
+    probe = ox.Store()
+    probe.extend([ox.Quad(ox.NamedNode(f"urn:x:{i}"), ox.NamedNode("urn:x:p"), lit)
+                  for i, lit in enumerate(literals)])
+    stored = {int(q.subject.value[6:]): q.object for q in probe}
+    return [stored[i] for i in range(len(literals))]
 
 
 def apply_profile(shapes: list[NodeShape], profile: DataProfile) -> None:
