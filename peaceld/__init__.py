@@ -6,7 +6,7 @@ The Python API (no click needed; see docs/api.md)::
     kg = peaceld.Project()                      # current project, or the bundled dataset
     kg.build()                                  # -> BuildResult; files in kg.dist
     kg.query(name="operations-by-lead").table() # (header, rows)
-    kg.validate(["data.ttl"]).conforms          # -> ValidationReport
+    kg.validate(["data.ttl"]).conforms          # SHACL's verdict (ValidationReport)
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
     >>> kg = peaceld.Project()                 # the current project, or the bundled dataset
     >>> result = kg.build()                    # -> BuildResult, files in kg.dist
     >>> kg.query(name="operations-by-lead").table()
-    >>> kg.validate(["contribution.ttl"]).conforms
+    >>> kg.validate(["contribution.ttl"]).has_violations   # .conforms: SHACL's verdict
     >>> kg.export("jsonld", part="data")       # bytes
 
 Every option after the first argument is keyword-only. Nothing here prints; progress goes to

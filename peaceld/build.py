@@ -95,7 +95,8 @@ def build(project: ProjectFolder | Path | None = None, *, out_dir: Path | None =
           validate: bool = True, progress: Progress | None = None) -> BuildResult:
     """Build a project folder (or the bundled dataset) into ``out_dir`` (default ``dist/``).
 
-    Nothing is written unless every input maps cleanly (and conforms, when validating).
+    Nothing is written unless every input maps cleanly (and, when validating, the graph has
+    no violation; warnings are in ``validation``).
     """
     say = progress or (lambda _msg: None)
     if not isinstance(project, ProjectFolder):
@@ -133,8 +134,8 @@ def build(project: ProjectFolder | Path | None = None, *, out_dir: Path | None =
     if validate and project.files("shapes"):
         say(f"validate: {len(project.files('shapes'))} shape file(s)")
         report = validate_quads(quads, project.files("shapes"))
-        if not report.conforms:
-            raise PeaceldError("the knowledge graph does not conform to the shapes:\n"
+        if report.has_violations:
+            raise PeaceldError("the knowledge graph violates the shapes:\n"
                                + report.summary_lines(limit=20), file=project.root)
 
     summary = compute_stats(quads, triples, fact_records, records)

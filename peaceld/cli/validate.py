@@ -9,7 +9,6 @@ import click
 
 from ..api import Project
 from ..rdfio import FORMATS
-from ..validation import RANK
 from .render import write_data
 
 
@@ -21,7 +20,8 @@ from .render import write_data
               show_default=True, help="Report format (turtle = the standard SHACL report).")
 @click.option("--fail-on", type=click.Choice(["violation", "warning", "info"]),
               default="violation", show_default=True,
-              help="Exit 1 when a finding at or above this severity exists.")
+              help="Exit 1 when a result at or above this severity exists (the report's "
+                   "conforms is SHACL's: false on any result, whatever this says).")
 @click.option("--input-format", type=click.Choice([*sorted(FORMATS), "csv", "yaml"]),
               help="Input format (default: by file extension).")
 @click.option("-m", "--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -48,8 +48,13 @@ def validate_cmd(files: tuple[Path, ...], report_format: str, fail_on: str,
 
     Reads Turtle, N-Triples, N-Quads, TriG, JSON-LD and RDF/XML, or CSV and facts files
     through --mapping; "-" reads standard input (give --input-format). Nothing the data
-    or the shapes point at is fetched or read. Exit 0 when it conforms, 1 with findings at
-    or above --fail-on, 2 when the input cannot be used.
+    or the shapes point at is fetched or read.
+
+    The report's "conforms" (JSON; sh:conforms in Turtle) follows SHACL: false as soon as
+    there is any result, warnings and infos included. The exit code is the --fail-on
+    policy: 1 with a result at or above it, else 0 (by default a report of warnings only
+    exits 0 yet says conforms: false); 2 when the input cannot be used. The JSON report's
+    schema: peaceld/validation/report.schema.json (see docs/validation.md).
 
     \b
     Examples:
@@ -66,7 +71,7 @@ def validate_cmd(files: tuple[Path, ...], report_format: str, fail_on: str,
         classes=list(classes) or None, engine=engine, base=base)
     text = report.render(report_format)
     write_data(text.encode("utf-8"))  # data-made text: inert on a terminal
-    if report.at_or_above(fail_on.capitalize()) and RANK[fail_on.capitalize()]:
+    if report.fails(fail_on):
         sys.exit(1)
 
 

@@ -68,12 +68,14 @@ def run_pyshacl(data: Iterable[ox.Triple], graph: ShapesGraph, shapes: list[Node
     rdflib_logger = logging.getLogger("rdflib.term")
     level, rdflib_logger.level = rdflib_logger.level, logging.CRITICAL
     try:
-        data_graph = _rdflib_graph(list(data))
+        data_labels: dict[str, Any] = {}
+        data_graph = _rdflib_graph(list(data), data_labels)
     finally:
         rdflib_logger.setLevel(level)
     labels: dict[str, Any] = {}
     shacl = _rdflib_graph(triples, labels)
     ours = {node: ox.BlankNode(label) for label, node in labels.items()}
+    data_blanks = {node: f"_:{label}" for label, node in data_labels.items()}
     loggers = [logging.getLogger(name) for name in ("rdflib", "rdflib.term", "pyshacl")]
     levels = [logger.level for logger in loggers]
     try:  # ill-formed literals and odd shapes are findings here, not log noise on stderr
@@ -93,7 +95,16 @@ def run_pyshacl(data: Iterable[ox.Triple], graph: ShapesGraph, shapes: list[Node
     sh = rdflib.Namespace(SH)
 
     def nt(term: Any) -> str | None:
-        return term.n3() if term is not None else None
+        """The term in N-Triples as Oxigraph writes it, a blank node with the data's label."""
+        if term is None:
+            return None
+        if isinstance(term, rdflib.BNode):
+            return data_blanks.get(term) or str(ours.get(term, f"_:{term}"))
+        if isinstance(term, rdflib.Literal):
+            return str(ox.Literal(str(term), language=term.language) if term.language else
+                       ox.Literal(str(term), datatype=ox.NamedNode(
+                           term.datatype or PREFIXES["xsd"] + "string")))
+        return f"<{term}>"
 
     def path_of(term: Any) -> str | None:
         if term is None:
@@ -103,6 +114,9 @@ def run_pyshacl(data: Iterable[ox.Triple], graph: ShapesGraph, shapes: list[Node
                              lambda h: list(report.items(h)), term)
         except ValueError:
             return nt(term)
+
+    def constraint_name(term: Any) -> str | None:
+        return graph.constraint_name(ours[term]) if term in ours else nt(term)
 
     def shape_name(term: Any) -> str:
         if term is None:
@@ -122,5 +136,6 @@ def run_pyshacl(data: Iterable[ox.Triple], graph: ShapesGraph, shapes: list[Node
         findings.append(Finding(severity, focus_node, path_of(get(sh.resultPath)),
                                 nt(get(sh.value)), shape_name(get(sh.sourceShape)),
                                 str(get(sh.sourceConstraintComponent)),
-                                str(get(sh.resultMessage) or "")))
+                                str(get(sh.resultMessage) or ""),
+                                constraint=constraint_name(get(sh.sourceConstraint))))
     return findings

@@ -35,6 +35,7 @@ from .compile.sparql import fill_message, prebound_query
 from .delegate import run_pyshacl
 from .profile import DataProfile, apply_profile, in_ontology_graph
 from .report import SH, Finding, ValidationReport, short, sort_findings
+from .shapes import ShapesGraph
 from .source_lines import record_lines, subject_lines
 
 MEMORY_STORE_MAX_BYTES = 256 << 20  # larger inputs are validated in an on-disk store
@@ -91,14 +92,15 @@ def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None 
                 this = str(row["this"])
                 if keep(this):
                     findings.append(Finding(
-                        severity, this, path, value_of(row["value"]) if has_value else None,
+                        severity, value_of(this), path,
+                        value_of(row["value"]) if has_value else None,
                         source, SH + COMPONENT[c.kind], message or default_message(c)))
         if shape.closed:
             for row in query(closed_query(focus_query, shape)):
                 this = str(row["this"])
                 if keep(this):
                     findings.append(Finding(
-                        shape.severity, this, str(row["p"]), value_of(row["value"]),
+                        shape.severity, value_of(this), str(row["p"]), value_of(row["value"]),
                         shape.node, SH + COMPONENT["closed"],
                         shape.message or closed_message(str(row["p"]))))
         for sc in shape.sparql:
@@ -120,9 +122,10 @@ def run_shapes(store: ox.Store, shapes: list[NodeShape], focus: set[str] | None 
                 value = row["value"] if "value" in variables else None
                 path = row["path"] if "path" in variables else None
                 findings.append(Finding(
-                    sc.severity, this, str(path) if path is not None else None,
-                    value_of(value) if value is not None else this, shape.node,
-                    SH + "SPARQLConstraintComponent", fill_message(sc.message, row, variables)))
+                    sc.severity, value_of(this), str(path) if path is not None else None,
+                    value_of(value if value is not None else this), shape.node,
+                    SH + "SPARQLConstraintComponent", fill_message(sc.message, row, variables),
+                    constraint=sc.node or None))
     return findings, focus_nodes
 
 
@@ -176,6 +179,10 @@ def _validate_store(store: ox.Store, data: Callable[[], Iterable[ox.Quad]],
             shape.whole_delegated = "--engine pyshacl"
     else:
         apply_profile(compiled, profile)
+        profile.add_spellings((t.object for t in graph.triples
+                               if t.predicate.value == SH + "targetNode"),
+                              lambda lit: next(store.quads_for_pattern(None, None, lit),
+                                               None) is not None)
     if engine == "compiled":
         refused = [(s.node, s.whole_delegated) for s in compiled if s.whole_delegated] + [
             (s.delegated_names.get(ps, str(ps)), why) for s in compiled for ps, why in s.delegated]
@@ -192,11 +199,79 @@ def _validate_store(store: ox.Store, data: Callable[[], Iterable[ox.Quad]],
     findings = vocabulary_findings(profile.used, ontology) + findings
     name = "pyshacl" if engine == "pyshacl" else "peaceld+pyshacl" if delegated else "peaceld"
     report = ValidationReport(sort_findings(findings), len(focus_nodes), profile.count, name)
+    report.descriptions = describe(report.findings, store, graph)
+    report.languages = message_languages(report.findings, graph)
     report.delegated = sorted({f"{short(s.node)}: {s.whole_delegated}" for s in compiled
                                if s.whole_delegated} |
                               {f"{short(s.delegated_names.get(ps, str(ps)))}: {why}"
                                for s in compiled for ps, why in s.delegated})
     return report
+
+
+def describe(findings: list[Finding], store: ox.Store, graph: ShapesGraph
+             ) -> dict[str, tuple[Any, list[ox.Triple]]]:
+    """What the data (focus nodes, values) and the shapes graph (shapes, SPARQL
+    constraints) say about the blank nodes the findings name: each one's concise bounded
+    description, for the Turtle report. Nothing to do when no finding names a blank node."""
+    shapes = _blank_names(findings, graph)
+    out: dict[str, tuple[Any, list[ox.Triple]]] = {}
+
+    def data_triples(node: Any) -> Iterator[ox.Triple]:
+        for q in store.quads_for_pattern(node, None, None):
+            yield q.triple
+
+    for f in findings:
+        for text, where in ((f.focus, data_triples), (f.value, data_triples),
+                            (f.constraint, graph.by_s.get), (f.shape, graph.by_s.get)):
+            if not text or text in out:
+                continue
+            node = shapes.get(text) if where is not data_triples or not text.startswith(
+                "_:") else ox.BlankNode(text[2:])
+            if node is not None:
+                out[text] = (node, _bounded(node, where))
+    return out
+
+
+def message_languages(findings: list[Finding], graph: ShapesGraph
+                      ) -> dict[tuple[str, str], str]:
+    """(shape, message) -> language tag, for messages taken from a tagged sh:message of the
+    shape (or of its SPARQL constraint)."""
+    shapes = _blank_names(findings, graph)
+    out: dict[tuple[str, str], str] = {}
+    for f in findings:
+        for text in (f.constraint, f.shape):
+            node = shapes.get(text) if text else None
+            if node is None and text and re.fullmatch(r"<[^<>\s]*>", text):
+                node = ox.NamedNode(text[1:-1])
+            for m in graph.objects(node, SH + "message") if node is not None else ():
+                if isinstance(m, ox.Literal) and m.language and m.value == f.message:
+                    out.setdefault((f.shape, f.message), m.language)
+    return out
+
+
+def _blank_names(findings: list[Finding], graph: ShapesGraph) -> dict[str, Any]:
+    """The blank nodes of the shapes graph by the names reports give them (shapes, and
+    SPARQL constraints when a finding names one)."""
+    names = {name: node for node, name in graph.names.items()}
+    if any(f.constraint for f in findings):
+        names |= {graph.constraint_name(t.object): t.object for t in graph.triples
+                  if t.predicate.value == SH + "sparql" and isinstance(t.object, ox.BlankNode)}
+    return names
+
+
+def _bounded(node: Any, triples_of: Callable[[Any], Iterable[ox.Triple] | None],
+             limit: int = 10_000) -> list[ox.Triple]:
+    """The concise bounded description of a blank node: its triples, and those of the blank
+    nodes they reach (at most ``limit`` triples)."""
+    out: dict[ox.Triple, None] = {}
+    todo, seen = [node], {node}
+    while todo and len(out) < limit:
+        for t in triples_of(todo.pop()) or ():
+            out[t] = None
+            if isinstance(t.object, ox.BlankNode) and t.object not in seen:
+                seen.add(t.object)
+                todo.append(t.object)
+    return list(out)
 
 
 def validate_files(paths: list[Path], *, shapes: list[Path], ontology: list[Path] = (),

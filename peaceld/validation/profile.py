@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -68,11 +69,8 @@ class DataProfile:
         profile.count = count
         if not typed:
             return profile
-        probe = ox.Store()
         literals = list(typed)
-        probe.extend([ox.Quad(ox.NamedNode(f"urn:x:{i}"), ox.NamedNode("urn:x:p"), lit)
-                      for i, lit in enumerate(literals)])
-        stored = {int(q.subject.value[6:]): q.object for q in probe}
+        stored = stored_forms(literals)
         rewritten = {lit: stored[i] for i, lit in enumerate(literals) if stored[i] != lit}
         if not rewritten:
             return profile
@@ -95,6 +93,27 @@ class DataProfile:
                         profile.collision.add(q.predicate.value)
         return profile
 
+    def add_spellings(self, literals: Iterable[ox.Literal],
+                      stored_in_data: Callable[[ox.Literal], bool]) -> None:
+        """Also restore these literals (sh:targetNode values of the shapes graph: the store's
+        queries rewrite them as they rewrite the data) to their own spelling, unless two
+        spellings of one value are in play (``stored_in_data``: is this stored literal one
+        the data holds?)."""
+        literals = [lit for lit in dict.fromkeys(literals) if isinstance(lit, ox.Literal)]
+        if not literals:
+            return
+        stored = stored_forms(literals)
+        spellings: dict[str, set[str]] = {}
+        for i, lit in enumerate(literals):
+            canon = stored[i]
+            if canon != lit:
+                spellings.setdefault(str(canon), {str(canon)} if stored_in_data(canon) and
+                                     str(canon) not in self.restore else set()).add(str(lit))
+        for canon, written in spellings.items():
+            if len(written) == 1 and self.restore.setdefault(canon, next(iter(written))) \
+                    not in written:
+                del self.restore[canon]  # the data spells this value another way
+
     def unsafe(self, kinds: set[str], predicates: set[str], complex_path: bool) -> str | None:
         """Why constraints of these kinds on these predicates cannot run on the store."""
         if not self.lexical:
@@ -108,6 +127,15 @@ class DataProfile:
                                                            else self.lexical):
             return "the data has values that are equal but spelled differently"
         return None
+
+
+def stored_forms(literals: list[ox.Literal]) -> list[Any]:
+    """Each literal as the store keeps it (a probe store: "01"^^xsd:integer -> "1")."""
+    probe = ox.Store()
+    probe.extend([ox.Quad(ox.NamedNode(f"urn:x:{i}"), ox.NamedNode("urn:x:p"), lit)
+                  for i, lit in enumerate(literals)])
+    stored = {int(q.subject.value[6:]): q.object for q in probe}
+    return [stored[i] for i in range(len(literals))]
 
 
 def apply_profile(shapes: list[NodeShape], profile: DataProfile) -> None:

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 import pyoxigraph as ox
@@ -21,6 +22,8 @@ PLS = "https://w3id.org/peaceld/shapes#"
 RDF, XSD = PREFIXES["rdf"], PREFIXES["xsd"]
 SEVERITIES = {SH + "Violation": "Violation", SH + "Warning": "Warning", SH + "Info": "Info"}
 RANK = {"Violation": 3, "Warning": 2, "Info": 1}
+SCHEMA_VERSION = 1  # of the JSON report (report.schema.json)
+MODIFIERS = {"*": "zeroOrMorePath", "+": "oneOrMorePath", "?": "zeroOrOnePath"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Finding:
     message: str
     file: str | None = None
     line: int | None = None
+    constraint: str | None = None  # sh:sourceConstraint (SPARQL constraints), N-Triples
 
     def key(self) -> tuple:
         """What two engines must agree on: shape blank-node labels differ between them, and
@@ -55,26 +59,40 @@ class ValidationReport:
     triples: int = 0
     engine: str = "peaceld"
     delegated: list[str] = field(default_factory=list)  # what pySHACL checked, and why
+    #: For the Turtle report: what the data and shapes graphs say about the blank nodes the
+    #: results name (a focus node, value, shape or constraint's text -> its node, triples).
+    descriptions: dict[str, tuple[Any, list[ox.Triple]]] = field(default_factory=dict)
+    #: The language tag of a message taken from a tagged sh:message: (shape, message) -> tag.
+    languages: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def conforms(self) -> bool:
-        """No finding of severity Violation (or a custom severity): what a curator needs."""
-        return not any(rank(f.severity) == 3 for f in self.findings)
-
-    @property
-    def shacl_conforms(self) -> bool:
-        """SHACL's sh:conforms: no validation result at all, whatever its severity."""
+        """SHACL's sh:conforms: no validation result at all, whatever its severity (a report
+        of warnings only does not conform; what exits non-zero is ``fails``' business)."""
         return not self.findings
 
+    @property
+    def has_violations(self) -> bool:
+        """A result of severity Violation (or a custom severity, which ranks as one)."""
+        return any(rank(f.severity) == 3 for f in self.findings)
+
+    def fails(self, fail_on: str = "violation") -> bool:
+        """The exit policy of ``--fail-on``: a result at or above this severity exists."""
+        return bool(self.at_or_above(fail_on.capitalize()))
+
     def counts(self) -> Counter[str]:
-        return Counter(f.severity for f in self.findings)
+        """Results per severity; Violation, Warning and Info always present."""
+        counts: Counter[str] = Counter({"Violation": 0, "Warning": 0, "Info": 0})
+        counts.update(f.severity for f in self.findings)
+        return counts
 
     def at_or_above(self, severity: str) -> list[Finding]:
         return [f for f in self.findings if rank(f.severity) >= RANK[severity]]
 
     def summary(self) -> str:
         c = self.counts()
-        verdict = "conforms" if self.conforms else "does not conform"
+        verdict = "conforms" if self.conforms else \
+            "does not conform" if self.has_violations else "does not conform (no violation)"
         return (f"{verdict}: {c['Violation']} violation(s), {c['Warning']} warning(s), "
                 f"{c['Info']} info; {self.focus_nodes} focus node(s), {self.triples} triples")
 
@@ -102,18 +120,20 @@ class ValidationReport:
         return "\n".join(out) + "\n"
 
     def to_json(self) -> str:
-        return json.dumps({"conforms": self.conforms, "counts": dict(self.counts()),
-                           "focus_nodes": self.focus_nodes, "triples": self.triples,
-                           "engine": self.engine, "delegated": self.delegated,
-                           "findings": [f.__dict__ for f in self.findings]}, indent=2) + "\n"
+        """The JSON report, as ``report.schema.json`` (schema_version 1) describes it."""
+        return json.dumps({"schema_version": SCHEMA_VERSION, "conforms": self.conforms,
+                           "counts": dict(self.counts()), "focus_nodes": self.focus_nodes,
+                           "triples": self.triples, "engine": self.engine,
+                           "delegated": self.delegated,
+                           "results": [f.__dict__ for f in self.findings]}, indent=2) + "\n"
 
     def to_turtle(self) -> str:
-        """The standard sh:ValidationReport."""
+        """The standard sh:ValidationReport, sh:resultPath as a SHACL path structure."""
         report = ox.BlankNode("report")
         triples = [ox.Triple(report, ox.NamedNode(RDF + "type"),
                              ox.NamedNode(SH + "ValidationReport")),
                    ox.Triple(report, ox.NamedNode(SH + "conforms"),
-                             ox.Literal("true" if self.shacl_conforms else "false",
+                             ox.Literal("true" if self.conforms else "false",
                                         datatype=ox.NamedNode(XSD + "boolean")))]
         for i, f in enumerate(self.findings):
             r = ox.BlankNode(f"r{i}")
@@ -126,14 +146,43 @@ class ValidationReport:
                 ox.Triple(r, ox.NamedNode(SH + "sourceConstraintComponent"),
                           ox.NamedNode(f.component)),
                 ox.Triple(r, ox.NamedNode(SH + "sourceShape"), _term(f.shape)),
-                ox.Triple(r, ox.NamedNode(SH + "resultMessage"), ox.Literal(f.message)),
             ]
+            if f.message:
+                language = self.languages.get((f.shape, f.message))
+                triples.append(ox.Triple(r, ox.NamedNode(SH + "resultMessage"),
+                                         ox.Literal(f.message, language=language)))
             if f.path:
-                triples.append(ox.Triple(r, ox.NamedNode(SH + "resultPath"), _term(f.path)))
+                try:
+                    path, structure = path_triples(f.path, f"r{i}")
+                except ValueError:  # not in path syntax (a malformed path pySHACL reported)
+                    path, structure = _term(f.path), []
+                triples.append(ox.Triple(r, ox.NamedNode(SH + "resultPath"), path))
+                triples += structure
             if f.value:
                 triples.append(ox.Triple(r, ox.NamedNode(SH + "value"), _term(f.value)))
+            if f.constraint:
+                triples.append(ox.Triple(r, ox.NamedNode(SH + "sourceConstraint"),
+                                         _term(f.constraint)))
+        triples += self._described()
         return ox.serialize(triples, format=ox.RdfFormat.TURTLE,
                             prefixes={"sh": SH, "pld": PLD, "xsd": XSD}).decode()
+
+    def _described(self) -> list[ox.Triple]:
+        """The descriptions of the blank nodes the results name, each node under the term
+        the report gives it (so a reader can tell which node of the data a label stands
+        for, as the W3C suite's comparison of blank nodes by their triples needs)."""
+        out: dict[ox.Triple, None] = {}
+        texts = dict.fromkeys(t for f in self.findings
+                              for t in (f.focus, f.value, f.shape, f.constraint) if t)
+        for text in texts:
+            if text not in self.descriptions:
+                continue
+            node, triples = self.descriptions[text]
+            named = _term(text)
+            for t in triples:
+                out[ox.Triple(named if t.subject == node else t.subject, t.predicate,
+                              named if t.object == node else t.object)] = None
+        return list(out)
 
     def to_junit(self) -> str:
         cases = []
@@ -147,6 +196,8 @@ class ValidationReport:
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 f'<testsuite name="peaceld validate" tests="{max(len(cases), 1)}" '
                 f'failures="{failures}" skipped="{len(cases) - failures}">\n'
+                f'  <properties><property name="conforms" '
+                f'value="{str(self.conforms).lower()}"/></properties>\n'
                 + ("\n".join(cases) or '  <testcase classname="peaceld" name="conforms"/>')
                 + "\n</testsuite>\n")
 
@@ -191,6 +242,68 @@ def _term(value: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
         return ox.NamedNode(value)
     # a blank-node shape named by its owner and path: a blank node stable across runs
     return ox.BlankNode("s" + hashlib.sha256(value.encode()).hexdigest()[:16])
+
+
+def path_triples(text: str, label: str) -> tuple[Any, list[ox.Triple]]:
+    """The SHACL path structure of a path in the report's SPARQL syntax (``shapes.path_text``):
+    its node and the triples that describe it, blank nodes labelled ``label`` + a counter.
+    Raises ValueError for text that is not such a path."""
+    triples: list[ox.Triple] = []
+    count = 0
+
+    def blank() -> ox.BlankNode:
+        nonlocal count
+        count += 1
+        return ox.BlankNode(f"{label}p{count}")
+
+    def rdf_list(items: list[Any]) -> Any:
+        head: Any = ox.NamedNode(RDF + "nil")
+        for item in reversed(items):
+            node = blank()
+            triples.extend([ox.Triple(node, ox.NamedNode(RDF + "first"), item),
+                            ox.Triple(node, ox.NamedNode(RDF + "rest"), head)])
+            head = node
+        return head
+
+    def unit(i: int) -> tuple[Any, int]:
+        if text.startswith("<", i):
+            end = text.index(">", i)
+            return ox.NamedNode(text[i + 1:end]), end + 1
+        if text.startswith("^", i):
+            inner, i = unit(i + 1)
+            node = blank()
+            triples.append(ox.Triple(node, ox.NamedNode(SH + "inversePath"), inner))
+            return node, i
+        if not text.startswith("(", i):
+            raise ValueError(f"not a path: {text!r}")
+        first, i = unit(i + 1)
+        items, separator = [first], None
+        while i < len(text) and text[i] in "/|" and separator in (None, text[i]):
+            separator = text[i]
+            item, i = unit(i + 1)
+            items.append(item)
+        if not text.startswith(")", i):
+            raise ValueError(f"not a path: {text!r}")
+        i += 1
+        if separator == "/":
+            node = rdf_list(items)
+        elif separator == "|":
+            node = blank()
+            triples.append(ox.Triple(node, ox.NamedNode(SH + "alternativePath"),
+                                     rdf_list(items)))
+        else:
+            node = first
+        modifier = text[i] if i < len(text) else ""
+        if modifier in MODIFIERS:
+            wrapped = blank()
+            triples.append(ox.Triple(wrapped, ox.NamedNode(SH + MODIFIERS[modifier]), node))
+            return wrapped, i + 1
+        return node, i
+
+    node, end = unit(0)
+    if end != len(text):
+        raise ValueError(f"not a path: {text!r}")
+    return node, triples
 
 
 def short(value: str) -> str:

@@ -4,6 +4,7 @@ booleans, RDF lists), property paths as SPARQL paths, and how reports name a sha
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,19 @@ class ShapesGraph:
         nth = siblings.index(node) if node in siblings else 0
         line = shape_line(file, owner, path, nth) if file is not None else None
         return f"{text} ({file}:{line})" if line else f"{text} ({file})" if file else text
+
+    def constraint_name(self, node: Any) -> str:
+        """How a report names a SPARQL constraint (sh:sourceConstraint): its IRI, or for a
+        blank node a label made from its owner shape and its own triples, the same on
+        every run (the parser's blank-node labels are not)."""
+        if not isinstance(node, ox.BlankNode):
+            return str(node)
+        owners = sorted(self.name(t.subject) for t in self.triples
+                        if t.predicate.value == SH + "sparql" and t.object == node)
+        own = sorted(f"{t.predicate} {'_:' if isinstance(t.object, ox.BlankNode) else t.object}"
+                     for t in self.by_s.get(node, []))
+        digest = hashlib.sha256("\n".join(owners + own).encode()).hexdigest()[:16]
+        return f"_:c{digest}"
 
     def objects(self, s: Any, p: str) -> list:
         return sorted(self.by_sp.get((s, p), []), key=str)

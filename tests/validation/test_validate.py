@@ -61,8 +61,9 @@ def test_each_flawed_contribution_gives_its_finding(name: str) -> None:
              and f.severity == want["severity"]]
     assert len(found) == 1, (want, report.findings)
     assert found[0].file == str(CORPUS / name) and found[0].line  # points at the source line
-    assert report.conforms == (want["severity"] != "Violation" and all(
-        f.severity != "Violation" for f in report.findings))
+    assert not report.conforms  # SHACL: any result, whatever its severity
+    assert report.has_violations == (want["severity"] == "Violation" or any(
+        f.severity == "Violation" for f in report.findings))
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED)[::3] + ["valid-full.ttl"])
@@ -91,11 +92,16 @@ def test_same_findings_as_pyshacl_on_synthetic_data(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_built_graph_conforms(tmp_path: Path) -> None:
+def test_the_built_graph_has_no_violation(tmp_path: Path) -> None:
+    """The bundled graph has warnings (claims that disagree), no violation: the build
+    writes it, and its summary does not claim that it conforms."""
     result = build(ROOT, out_dir=tmp_path, validate=True)
-    assert result.validation is not None and result.validation.conforms
+    assert result.validation is not None and not result.validation.has_violations
     report = validate_files([tmp_path / "peaceld.nq"])
-    assert report.conforms and report.focus_nodes > 300
+    assert not report.has_violations and report.focus_nodes > 300
+    assert report.conforms == (not report.findings)
+    if report.findings:
+        assert report.summary().startswith("does not conform (no violation): 0 violation(s)")
 
 
 def test_build_refuses_a_graph_that_does_not_conform(tmp_path: Path) -> None:
@@ -131,11 +137,37 @@ def test_cli_formats_and_exit_codes(tmp_path: Path) -> None:
     assert runner.invoke(main, ["validate", str(warning)]).exit_code == 0
     assert runner.invoke(main, ["validate", str(warning), "--fail-on", "warning"]).exit_code == 1
     as_json = json.loads(runner.invoke(main, ["validate", str(bad), "-f", "json"]).output)
-    assert as_json["conforms"] is False and as_json["counts"] == {"Violation": 1}
+    assert as_json["conforms"] is False
+    assert as_json["counts"] == {"Violation": 1, "Warning": 0, "Info": 0}
     turtle = runner.invoke(main, ["validate", str(bad), "-f", "turtle"]).output
     assert "sh:ValidationReport" in turtle and "sh:conforms false" in turtle
     junit = runner.invoke(main, ["validate", str(bad), "-f", "junit"]).output
     assert junit.startswith("<?xml") and 'failures="1"' in junit
+
+
+def test_warnings_only_do_not_conform_yet_exit_0_by_default() -> None:
+    """SHACL's conforms is false on any result; the exit code is the --fail-on policy."""
+    runner = CliRunner()
+    warning = str(CORPUS / "contrib-share-over-100.ttl")
+    as_json = runner.invoke(main, ["validate", warning, "-f", "json"])
+    report = json.loads(as_json.output)
+    assert as_json.exit_code == 0 and report["conforms"] is False
+    assert report["counts"] == {"Violation": 0, "Warning": 1, "Info": 0}
+    assert report["schema_version"] == 1 and report["results"][0]["severity"] == "Warning"
+    turtle = runner.invoke(main, ["validate", warning, "-f", "turtle"])
+    assert turtle.exit_code == 0 and "sh:conforms false" in turtle.output
+    junit = runner.invoke(main, ["validate", warning, "-f", "junit"])
+    assert junit.exit_code == 0 and '<property name="conforms" value="false"/>' in junit.output
+    text = runner.invoke(main, ["validate", warning])
+    assert text.output.rstrip().splitlines()[-1].startswith(
+        "does not conform (no violation): 0 violation(s), 1 warning(s)")
+    assert runner.invoke(main, ["validate", warning, "--fail-on", "warning", "-f", "json"]
+                         ).exit_code == 1
+    assert runner.invoke(main, ["validate", warning, "--fail-on", "info"]).exit_code == 1
+    assert "false on any result" in runner.invoke(main, ["validate", "--help"]).output
+    valid = json.loads(runner.invoke(main, ["validate", str(CORPUS / "valid-full.ttl"), "-f",
+                                            "json"]).output)
+    assert valid["conforms"] is True and valid["results"] == []
 
 
 def test_focus_and_class_subsets() -> None:
@@ -162,7 +194,7 @@ def test_csv_through_a_mapping(tmp_path: Path) -> None:
     as_json = json.loads(CliRunner().invoke(main, [
         "validate", str(data), "-m", str(ROOT / "mappings" / "contributions.yaml"), "-f",
         "json"]).output)
-    [finding] = as_json["findings"]
+    [finding] = as_json["results"]
     assert (finding["file"], finding["line"]) == (str(data), 3)  # the row with 145,0
     assert finding["value"] == '"145.0"^^<http://www.w3.org/2001/XMLSchema#decimal>'
     assert finding["shape"].startswith("pls:ContributionShape property pld:femaleShare (")
@@ -292,3 +324,26 @@ def test_an_on_disk_store_gives_the_same_report(monkeypatch: pytest.MonkeyPatch)
         assert (on_disk.focus_nodes, on_disk.triples) == (in_memory.focus_nodes,
                                                           in_memory.triples)
     assert leftovers() == before
+
+
+@pytest.mark.parametrize("engine", ["peaceld", "pyshacl"])
+def test_focus_nodes_and_values_as_written(tmp_path: Path, engine: str) -> None:
+    """The store keeps 4.0 as "4"; reports name the terms the data and shapes wrote, and
+    a blank node by the data's own label, whichever engine checks."""
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+                      "<http://e/S> a sh:NodeShape ; sh:targetNode 4.0, 04 ; "
+                      "sh:maxExclusive 4 .\n"
+                      "<http://e/T> a sh:NodeShape ; sh:targetSubjectsOf <http://e/p> ; "
+                      "sh:nodeKind sh:IRI .\n"
+                      "<http://e/U> a sh:NodeShape ; sh:targetObjectsOf <http://e/q> ; "
+                      "sh:datatype <http://www.w3.org/2001/XMLSchema#string> .\n")
+    data = tmp_path / "data.ttl"
+    data.write_text("_:x <http://e/p> 1 . <http://e/a> <http://e/q> 7.50 .\n")
+    result = CliRunner().invoke(main, ["validate", str(data), "--shapes", str(shapes),
+                                       "--engine", engine, "-f", "json"])
+    rows = {(r["focus"], r["value"]) for r in json.loads(result.output)["results"]}
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    assert rows == {(f'"4.0"^^<{xsd}decimal>', f'"4.0"^^<{xsd}decimal>'),
+                    (f'"04"^^<{xsd}integer>', f'"04"^^<{xsd}integer>'),
+                    ("_:x", "_:x"), (f'"7.50"^^<{xsd}decimal>', f'"7.50"^^<{xsd}decimal>')}

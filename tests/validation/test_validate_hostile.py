@@ -121,11 +121,11 @@ def test_relative_iris_resolve_against_the_file_or_base(tmp_path: Path) -> None:
     data.write_text("<a> <p> 1 .\n")
     code, output, _ = invoke([str(data), "--shapes", str(shapes), "-f", "json"])
     report = json.loads(output)
-    assert code == 1 and report["findings"][0]["focus"] == f"<{(tmp_path / 'a').as_uri()}>"
-    assert report["findings"][0]["line"] == 1
+    assert code == 1 and report["results"][0]["focus"] == f"<{(tmp_path / 'a').as_uri()}>"
+    assert report["results"][0]["line"] == 1
     code, output, _ = invoke([str(data), "--shapes", str(shapes), "-f", "json", "--base",
                               "https://example.org/d/"])
-    assert code == 1 and json.loads(output)["findings"][0]["focus"] == \
+    assert code == 1 and json.loads(output)["results"][0]["focus"] == \
         "<https://example.org/d/a>"
 
 
@@ -142,7 +142,7 @@ def test_engine_compiled_refuses_what_it_does_not_compile(tmp_path: Path) -> Non
     report = json.loads(output)
     assert code == 1 and report["engine"] == "peaceld+pyshacl"
     assert report["delegated"] == ["<https://example.org/S>: sh:equals is not compiled"]
-    assert report["findings"][0]["component"].endswith("#EqualsConstraintComponent")
+    assert report["results"][0]["component"].endswith("#EqualsConstraintComponent")
 
 
 def test_shacl_advanced_features_are_refused_not_ignored(tmp_path: Path) -> None:

@@ -137,7 +137,7 @@ def actual(path: Path, entry: Any, engine: str) -> tuple[bool, Counter]:
               f.path and "_:", _reported(f.value), severity,
               f.shape if re.fullmatch(r"<[^<> ]*>", f.shape) else "_:",
               f"<{f.component}>")] += 1
-    return report.shacl_conforms, rows
+    return report.conforms, rows
 
 
 def check(name: str, path: Path, entry: Any, engine: str) -> None:

@@ -30,6 +30,7 @@ class SparqlConstraint:
     severity: str
     prebound: tuple[str, ...] = ()  # "shapesGraph" and/or "currentShape", when used
     per_focus: bool = False  # $this pre-bound, one query per focus node
+    node: str = ""  # the sh:sparql node (N-Triples), the results' sh:sourceConstraint
 
     def predicates(self) -> set[str] | None:
         """The IRIs the query mentions; None when a triple pattern may have a variable
@@ -105,7 +106,8 @@ def compile_sparql(g: ShapesGraph, sc: Any, severity: str) -> SparqlConstraint |
     message = message_of(g, sc)
     names = (("this",) if per_focus else ()) + prebound
     query = _project(select.value, names) if names else select.value
-    return SparqlConstraint(prefixes + query, message, severity, prebound, per_focus)
+    return SparqlConstraint(prefixes + query, message, severity, prebound, per_focus,
+                            g.constraint_name(sc))
 
 
 def _project(query: str, names: tuple[str, ...]) -> str:
