@@ -43,7 +43,7 @@ import pyoxigraph as ox
 from .errors import PeaceldError
 from .namespaces import CONCEPT, GRAPH, ID, PLD, PREFIXES
 from .passages import digest
-from .records import Record, read_records
+from .records import DRAFT_FIELD, Record, read_records
 
 OA = "http://www.w3.org/ns/oa#"
 CURATORS_GRAPH = GRAPH + "curators"
@@ -55,7 +55,9 @@ SOURCE_KINDS = frozenset({"article", "article-text", "passage"})
 CURATOR_KINDS = frozenset({"identification"})
 #: Fields that are bookkeeping, names or our own classification, not a value to ground.
 NOT_CLAIMED = frozenset({"kind", "at", "id", "name", "note", "evidence", "basis", "reason",
-                         "category", "position"})
+                         "category", "position", DRAFT_FIELD})
+#: The fields of a draft mark (docs/facts.md, "Drafts").
+DRAFT_KEYS = ("by", "confidence", "rule")
 ALIAS_FIELDS = ("acronym", "aka")
 #: The field that names the subject, for kinds whose subject is not the fact's own entity.
 SUBJECT_FIELD = {"challenge": "faced_by", "objective": "of", "principle": "principle",
@@ -109,6 +111,7 @@ class FactResult:
     basis: str = "stated"
     reason: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
+    draft: bool = False  # drafted by ``facts draft``, not accepted yet: never published
 
     @property
     def where(self) -> str:
@@ -132,6 +135,11 @@ class GroundingReport:
         return sum(1 for f in self.facts if f.status == status)
 
     @property
+    def drafts(self) -> int:
+        """How many of the facts are drafts (checked like the others, never published)."""
+        return sum(1 for f in self.facts if f.draft)
+
+    @property
     def total(self) -> int:
         return len(self.facts)
 
@@ -153,7 +161,14 @@ class GroundingReport:
         return (f"{self.count('grounded')} grounded, {self.count('inferred')} inferred, "
                 f"{self.count('ungrounded')} ungrounded, {self.count('unverified')} unverified "
                 f"of {self.total} facts ({self.share_grounded:.1%} grounded or inferred); "
-                f"{self.curators} curators' identification(s)")
+                f"{self.curators} curators' identification(s)" + self._drafts_note())
+
+    def _drafts_note(self) -> str:
+        if not self.drafts:
+            return ""
+        ok = sum(1 for f in self.facts if f.draft and f.status in ("grounded", "inferred"))
+        return (f"; {self.drafts} of the facts are drafts ({ok} grounded or inferred), "
+                "not published until accepted")
 
     def warnings(self, limit: int | None = None) -> list[str]:
         """What a build warns about: broken evidence and ungrounded facts; facts that could
@@ -292,14 +307,32 @@ def _parse_evidence(rec: Record, cited: list[str], source: str,
     return out
 
 
+def draft_mark_problems(mark: Any) -> list[str]:
+    """What is wrong with a draft mark ``{by: ..., confidence: 0.0-1.0, rule: ...}``."""
+    if not isinstance(mark, dict):
+        return ["the draft mark is a mapping {by, confidence, rule}"]
+    problems = [f"unknown draft field {k!r}" for k in sorted(set(mark) - set(DRAFT_KEYS))]
+    for name in ("by", "rule"):
+        if not isinstance(mark.get(name), str) or not mark[name].strip():
+            problems.append(f"the draft mark names its {name!r}")
+    confidence = mark.get("confidence")
+    if (not isinstance(confidence, int | float) or isinstance(confidence, bool)
+            or not 0 <= confidence <= 1):
+        problems.append("the draft confidence is a number from 0 to 1")
+    return problems
+
+
 def check_fact(rec: Record, passages: dict[tuple[str, str], PassageRef],
                texts: dict[str, str]) -> FactResult:
     """Check one fact against its passages (and the article text, where it is known)."""
     v = rec.values
     kind = str(v.get("kind"))
     source = str((rec.meta or {}).get("source", ""))
-    result = FactResult(rec.file, rec.line, kind, subject_key(rec), "grounded")
+    result = FactResult(rec.file, rec.line, kind, subject_key(rec), "grounded",
+                        draft=DRAFT_FIELD in v)
     problems = result.problems
+    if result.draft:
+        problems += draft_mark_problems(v[DRAFT_FIELD])
     basis = v.get("basis", "stated")
     if basis not in BASES:
         problems.append(f"basis is 'stated' or 'inferred', not {basis!r}")
@@ -377,7 +410,7 @@ def check_files(fact_files: list[Path], dirs: list[Path]) -> GroundingReport:
         if path.name.endswith(".passages.yaml"):
             continue
         try:
-            records += [r for r in read_records(path)
+            records += [r for r in read_records(path, drafts=True)
                         if str(r.values.get("kind")) not in SOURCE_KINDS]
         except PeaceldError as exc:
             report.errors.append(exc)
@@ -421,6 +454,8 @@ def evidence_quads(report: GroundingReport, subjects: dict[tuple[str, int], str]
     comment = ox.NamedNode(PREFIXES["rdfs"] + "comment")
     label = ox.NamedNode(PREFIXES["rdfs"] + "label")
     for fact in report.facts:
+        if fact.draft:  # not accepted: its evidence is not published either
+            continue
         body = subjects.get((fact.file, fact.line))
         for ev in fact.evidence:
             graph = ox.NamedNode(f"{ID}passage/{ev.passage.article}/{ev.passage.id}")
