@@ -243,7 +243,8 @@ def add_facts(lexicon: Lexicon, files: Iterable[Path], exclude: Iterable[str] = 
                 continue
             for key, words in sorted((item.get("mentions") or {}).items()):
                 entry = keys.get(str(key))
-                if entry is not None and len(str(words).split()) <= 5:
+                # one word alone ("mandate", "forces") names too many things to learn from
+                if entry is not None and 2 <= len(phrase_key(str(words))) <= 5:
                     lexicon.add(str(words), entry, WEIGHT_MENTION)
 
 
