@@ -27,7 +27,7 @@ from .mapper import Mapper, Mapping, open_mapping, run_mapping
 from .namespaces import ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH, curie
 from .project import ProjectFolder, find_project
 from .rdfio import load_ontology, merged_triples, serialize, sorted_unique
-from .records import read_records
+from .records import is_draft, read_records
 from .validation import ValidationReport, validate_quads
 
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
@@ -52,7 +52,7 @@ class BuildResult:
 
 
 def compute_stats(quads: list[ox.Quad], triples: list[ox.Triple], facts: int,
-                  records: int) -> dict[str, Any]:
+                  records: int, drafts: int = 0) -> dict[str, Any]:
     """The counts of a build written to summary.json and shown by the CLI."""
     typed: dict[str, set[str]] = {}
     passages: set[str] = set()
@@ -68,6 +68,7 @@ def compute_stats(quads: list[ox.Quad], triples: list[ox.Triple], facts: int,
         "quads": len(quads),
         "ontology_triples": sum(1 for q in quads if q.graph_name == ontology),
         "facts": facts,
+        "drafts_left_out": drafts,
         "records": records,
         "sources": len(typed.get(PREFIXES["pld"] + "Article", ())),
         "passages": len(typed.get(PREFIXES["pld"] + "Passage", ())),
@@ -113,6 +114,9 @@ def build(project: ProjectFolder | Path | None = None, *, out_dir: Path | None =
     stats = run_mapping(mapping, fact_files, buffer)
     fact_records = sum(n for kind, n in _kind_counts(fact_files).items()
                        if kind not in ("article", "article-text", "passage"))
+    drafts = _draft_count(fact_files)
+    if drafts:
+        say(f"facts: {drafts} draft(s) left out (not accepted yet; see docs/facts.md, Drafts)")
     if not fact_records:
         warnings.append(f"no facts in {project.root / 'facts'}: the graph holds the ontology "
                         "only (see docs/facts.md to add some)")
@@ -138,7 +142,7 @@ def build(project: ProjectFolder | Path | None = None, *, out_dir: Path | None =
             raise PeaceldError("the knowledge graph violates the shapes:\n"
                                + report.summary_lines(limit=20), file=project.root)
 
-    summary = compute_stats(quads, triples, fact_records, records)
+    summary = compute_stats(quads, triples, fact_records, records, drafts)
     summary["project"] = project.name
     outputs = serialize_outputs(quads, triples)
     outputs["summary.json"] = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode()
@@ -154,6 +158,11 @@ def _check_grounding(project: ProjectFolder, mapping: Mapping, fact_files: list[
     say(f"facts check: {report.summary()}")
     mapper = Mapper(mapping)  # the entities the facts declare are in mapping.registry already
     return report, list(evidence_quads(report, fact_subjects(mapper, fact_files)))
+
+
+def _draft_count(files: list[Path]) -> int:
+    """How many facts of these files are drafts (never built into the graph)."""
+    return sum(1 for path in files for rec in read_records(path, drafts=True) if is_draft(rec))
 
 
 def _kind_counts(files: list[Path]) -> Counter[str]:

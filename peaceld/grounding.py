@@ -43,7 +43,7 @@ import pyoxigraph as ox
 from .errors import PeaceldError
 from .namespaces import CONCEPT, GRAPH, ID, PLD, PREFIXES
 from .passages import digest
-from .records import Record, read_records, read_unclaimed
+from .records import DRAFT_FIELD, Record, read_records, read_unclaimed
 
 OA = "http://www.w3.org/ns/oa#"
 CURATORS_GRAPH = GRAPH + "curators"
@@ -55,7 +55,9 @@ SOURCE_KINDS = frozenset({"article", "article-text", "passage"})
 CURATOR_KINDS = frozenset({"identification"})
 #: Fields that are bookkeeping, names or our own classification, not a value to ground.
 NOT_CLAIMED = frozenset({"kind", "at", "id", "name", "note", "evidence", "basis", "reason",
-                         "category", "position"})
+                         "category", "position", DRAFT_FIELD})
+#: The fields of a draft mark (docs/facts.md, "Drafts").
+DRAFT_KEYS = ("by", "confidence", "rule")
 ALIAS_FIELDS = ("acronym", "aka")
 #: The field that names the subject, for kinds whose subject is not the fact's own entity.
 SUBJECT_FIELD = {"challenge": "faced_by", "objective": "of", "effect": "of",
@@ -112,6 +114,7 @@ class FactResult:
     basis: str = "stated"
     reason: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
+    draft: bool = False  # drafted by ``facts draft``, not accepted yet: never published
 
     @property
     def where(self) -> str:
@@ -143,6 +146,11 @@ class GroundingReport:
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.facts if f.status == status)
+
+    @property
+    def drafts(self) -> int:
+        """How many of the facts are drafts (checked like the others, never published)."""
+        return sum(1 for f in self.facts if f.draft)
 
     @property
     def total(self) -> int:
@@ -180,7 +188,14 @@ class GroundingReport:
         return (f"{self.count('grounded')} grounded, {self.count('inferred')} inferred, "
                 f"{self.count('ungrounded')} ungrounded, {self.count('unverified')} unverified "
                 f"of {self.total} facts ({self.share_grounded:.1%} grounded or inferred); "
-                f"{self.curators} curators' identification(s)")
+                f"{self.curators} curators' identification(s)" + self._drafts_note())
+
+    def _drafts_note(self) -> str:
+        if not self.drafts:
+            return ""
+        ok = sum(1 for f in self.facts if f.draft and f.status in ("grounded", "inferred"))
+        return (f"; {self.drafts} of the facts are drafts ({ok} grounded or inferred), "
+                "not published until accepted")
 
     def warnings(self, limit: int | None = None) -> list[str]:
         """What a build warns about: broken evidence and ungrounded facts; facts that could
@@ -330,14 +345,32 @@ def _parse_evidence(rec: Record, cited: list[str], source: str,
     return out
 
 
+def draft_mark_problems(mark: Any) -> list[str]:
+    """What is wrong with a draft mark ``{by: ..., confidence: 0.0-1.0, rule: ...}``."""
+    if not isinstance(mark, dict):
+        return ["the draft mark is a mapping {by, confidence, rule}"]
+    problems = [f"unknown draft field {k!r}" for k in sorted(set(mark) - set(DRAFT_KEYS))]
+    for name in ("by", "rule"):
+        if not isinstance(mark.get(name), str) or not mark[name].strip():
+            problems.append(f"the draft mark names its {name!r}")
+    confidence = mark.get("confidence")
+    if (not isinstance(confidence, int | float) or isinstance(confidence, bool)
+            or not 0 <= confidence <= 1):
+        problems.append("the draft confidence is a number from 0 to 1")
+    return problems
+
+
 def check_fact(rec: Record, passages: dict[tuple[str, str], PassageRef],
                texts: dict[str, str]) -> FactResult:
     """Check one fact against its passages (and the article text, where it is known)."""
     v = rec.values
     kind = str(v.get("kind"))
     source = str((rec.meta or {}).get("source", ""))
-    result = FactResult(rec.file, rec.line, kind, subject_key(rec), "grounded")
+    result = FactResult(rec.file, rec.line, kind, subject_key(rec), "grounded",
+                        draft=DRAFT_FIELD in v)
     problems = result.problems
+    if result.draft:
+        problems += draft_mark_problems(v[DRAFT_FIELD])
     basis = v.get("basis", "stated")
     if basis not in BASES:
         problems.append(f"basis is 'stated' or 'inferred', not {basis!r}")
@@ -415,7 +448,7 @@ def check_files(fact_files: list[Path], dirs: list[Path]) -> GroundingReport:
         if path.name.endswith(".passages.yaml"):
             continue
         try:
-            records += [r for r in read_records(path)
+            records += [r for r in read_records(path, drafts=True)
                         if str(r.values.get("kind")) not in SOURCE_KINDS]
         except PeaceldError as exc:
             report.errors.append(exc)
@@ -437,6 +470,8 @@ def _check_coverage(report: GroundingReport, fact_files: list[Path], records: li
     a fact or listed under ``passages_without_claims`` (not both)."""
     cited: dict[tuple[str, str], int] = {}
     for rec in records:
+        if DRAFT_FIELD in rec.values:  # a draft is no claim until a person accepts it
+            continue
         source = str((rec.meta or {}).get("source", ""))
         for at in _as_list(rec.values.get("at")):
             cited.setdefault((source, str(at)), rec.line)
@@ -506,6 +541,8 @@ def evidence_quads(report: GroundingReport, subjects: dict[tuple[str, int], str]
     comment = ox.NamedNode(PREFIXES["rdfs"] + "comment")
     label = ox.NamedNode(PREFIXES["rdfs"] + "label")
     for fact in report.facts:
+        if fact.draft:  # not accepted: its evidence is not published either
+            continue
         body = subjects.get((fact.file, fact.line))
         for ev in fact.evidence:
             graph = ox.NamedNode(f"{ID}passage/{ev.passage.article}/{ev.passage.id}")

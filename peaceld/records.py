@@ -252,8 +252,23 @@ def read_unclaimed(path: Path) -> list[Unclaimed]:
     return out
 
 
-def read_facts(path: Path) -> Iterator[Record]:
-    """Records of a facts (or passages) file: article, passages, then facts in file order."""
+
+#: The field that marks a fact as a draft (``peaceld facts draft``): not yet accepted by a
+#: person, so never published (docs/facts.md, "Drafts").
+DRAFT_FIELD = "draft"
+
+
+def is_draft(rec: Record) -> bool:
+    """Whether a record is a drafted fact that no person has accepted yet."""
+    return DRAFT_FIELD in rec.values
+
+
+def read_facts(path: Path, drafts: bool = False) -> Iterator[Record]:
+    """Records of a facts (or passages) file: article, passages, then facts in file order.
+
+    Drafts (facts with a ``draft`` mark) are left out unless ``drafts`` is true: everything
+    that publishes reads facts without them, ``facts check`` reads them too.
+    """
     doc = load_yaml(path)
     if doc is None:
         return
@@ -296,6 +311,8 @@ def read_facts(path: Path) -> Iterator[Record]:
                                    line=item["__lines__"]["kind"])
             if block == "passages" and "kind" not in item:
                 item = {**item, "kind": "passage"}
+            if block == "facts" and DRAFT_FIELD in item and not drafts:
+                continue
             yield _record(item, path, source=source)
 
 
@@ -437,11 +454,14 @@ READERS: dict[str, Callable[[Path], Iterator[Record]]] = {
 FORMAT_BY_SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".tsv": "csv"}
 
 
-def read_records(path: Path, fmt: str | None = None) -> Iterator[Record]:
-    """Read any supported input file as records, choosing the reader by ``fmt`` or suffix."""
+def read_records(path: Path, fmt: str | None = None, drafts: bool = False) -> Iterator[Record]:
+    """Read any supported input file as records, choosing the reader by ``fmt`` or suffix;
+    ``drafts`` keeps the drafted facts of a facts file (see :func:`read_facts`)."""
     fmt = fmt or FORMAT_BY_SUFFIX.get(path.suffix.lower())
     if fmt is None:
         raise PeaceldError(f"unknown input format {path.suffix!r} (use .yaml or .csv)", file=path)
     if path.suffix.lower() == ".tsv":
         return read_csv(path, delimiter="\t")
+    if fmt == "yaml":
+        return read_facts(path, drafts=drafts)
     return READERS[fmt](path)

@@ -47,9 +47,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import build, export, facts, ontology, query, serve, validate
+    from . import build, curate, export, facts, ontology, query, serve, validate
 
-    for module in (build, facts, ontology, validate, export, query, serve):
+    for module in (build, facts, curate, ontology, validate, export, query, serve):
         module.register(main)
 
 

@@ -126,5 +126,49 @@ def sample_cmd(project_dir: Path | None, size: int | None, passages: bool, seed:
     click.echo(f"wrote {sheet.size} of {sheet.total} {what} (seed {seed}) to {output}", err=True)
 
 
+@facts_group.command("draft")
+@click.argument("article", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The facts file to write (default: facts/ARTICLE-ID.yaml of the project). "
+                   "If it exists, only drafts whose claims it does not hold are added.")
+@click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The project whose lexicon (facts, reference data, ontology) is used.")
+@click.option("--title", help="The article's title (default: its first heading).")
+@click.option("--mode", type=click.Choice(["parse", "rules"]), default=None,
+              help="parse: spaCy's English model (installed by the 'draft' extra); rules: its "
+                   "tokenizer only. Default: parse when the model is installed.")
+@click.option("--force", is_flag=True, help="Replace the output file instead of adding to it.")
+def draft_cmd(article: Path, output: Path | None, project_dir: Path | None, title: str | None,
+              mode: str | None, force: bool) -> None:
+    """Draft candidate facts from a plain-text article.
+
+    Computes the article's passages (and writes NAME.passages.yaml beside the output when
+    there is none), finds the entities and concepts the project knows (ontology labels,
+    reference data, the names and mentions of its facts), and writes each candidate fact
+    with its passage, evidence span and mentions, marked `draft: {by, confidence, rule}`.
+    Drafts are never built until a person accepts them (docs/facts.md, Drafts); run
+    `peaceld facts check` to see that each one is grounded. Offline: nothing is downloaded.
+
+    \b
+    Examples:
+      peaceld facts draft ~/articles/unficyp.txt -o facts/unficyp.yaml
+      peaceld facts draft new.txt --project my-project --mode rules
+    """
+    from ..drafting import draft_article, project_lexicon, write_drafts
+
+    project = find_project(project_dir)
+    if output is None:
+        output = project.root / "facts" / f"{article.stem}.yaml"
+    passages = output.with_name(output.name.removesuffix(".yaml") + ".passages.yaml")
+    lexicon = project_lexicon(project.root)
+    result = draft_article(article, lexicon=lexicon, passages_file=passages, title=title,
+                           mode=mode, progress=lambda msg: click.echo(msg, err=True))
+    write_drafts(result, output, force=force)
+    kept = f"; {result.kept} already in the file" if result.kept else ""
+    click.echo(f"drafted {len(result.drafts)} facts ({result.mode} mode, "
+               f"{len(result.new_entities)} new entities): {result.added} written to "
+               f"{output}{kept}", err=True)
+
+
 def register(main: click.Group) -> None:
     main.add_command(facts_group)
