@@ -108,6 +108,8 @@ ACRONYM_PATTERN = re.compile(
     r"[A-Z][\w'\u2019.-]*)\s*\(([A-Z][A-Za-z]*[A-Z][A-Za-z]*)\)")
 OPERATION_WORDS = re.compile(r"\b(Mission|Force|Operation|Group|Assistance|Office|"
                              r"Observer|Stabili[sz]ation|Administration)\b")
+PLACE_NAMED = re.compile(r"\b((?:UN|United Nations)(?:\s+peacekeeping)?\s+(?:mission|operation|"
+                         r"force)\s+(?:in|to)\s+)([A-Z][\w-]+(?:\s+[A-Z][\w-]+)?)")
 TITLE_PREFIX = re.compile(r"^(?:understanding\s+)?(?:the\s+)?(?:(?:role|impact|importance|"
                           r"future|evolution|history|significance)(?:\s+and\s+)?)+\s+of\s+",
                           re.IGNORECASE)
@@ -247,6 +249,16 @@ def _subject_score(tokens: list[Any], mode: str) -> int:
 # --- new entities ----------------------------------------------------------------------------
 
 
+def few_words(text: str) -> str:
+    """A mention short enough for ``facts check`` (8 words, 70 characters): its first words."""
+    from ..grounding import MAX_MENTION_CHARS, MAX_MENTION_WORDS
+
+    words = text.split()[:MAX_MENTION_WORDS]
+    while len(words) > 1 and len(" ".join(words)) > MAX_MENTION_CHARS:
+        words.pop()
+    return text[:text.index(words[-1]) + len(words[-1])] if words else text
+
+
 def _category_guess(kind: str, name: str) -> str | None:
     if kind == "organisation":
         if re.search(r"\b(Council|Assembly|Secretariat|Department)\b", name):
@@ -328,21 +340,24 @@ class Drafter:
                         continue
                     if ent.label_ == "GPE" and words[:1].isupper():
                         self._add_new("place", words)
-                    elif (ent.label_ == "ORG" and len(key) >= 2 and words[:1].isupper()
-                          and not any(c.isdigit() for c in words)):
+                    elif (ent.label_ == "ORG" and len(key) >= 2 and not any(
+                            c.isdigit() for c in words) and all(
+                            w[:1].isupper() for w in words.split()
+                            if w.lower() not in ("of", "for", "in", "the", "and", "on"))):
                         kind = "operation" if OPERATION_WORDS.search(words) else "organisation"
                         self._add_new(kind, words)
         if not title:
             return None
         topic = title_topic(title)
-        named = [entry for _s, _e, entry, _t in find_phrases(self.nlp.make_doc(topic), 0,
-                                                             self.lexicon, self.extra)
-                 if entry.kind == "practice"]
-        for entry in named:
-            if phrase_key(topic) == phrase_key(self.info(entry).name):
-                return entry
-        if named and re.match(r"^\S+(?:\s+\S+)?\s+(?:and|&)\s+", topic):
-            return named[0]  # "Peacekeeping and Collective Security": the first practice
+        named = [(start, entry) for start, _e, entry, _t in find_phrases(
+            self.nlp.make_doc(topic), 0, self.lexicon, self.extra)
+            if entry.kind in ("practice", "operation")]
+        for _start, entry in named:
+            if entry.kind == "operation" or phrase_key(topic) == phrase_key(
+                    self.info(entry).name):
+                return entry  # the title names an operation, or a practice by its name
+        if named and named[0][0] == 0:
+            return named[0][1]  # "Peacekeeping and Collective Security": its first practice
         short = re.split(r"\s+(?:in|for|of|and)\s+", topic, maxsplit=1)[0]
         phrases = [short]
         if len(short.split()) > 2:  # "Multinational Peace Enforcement" is "peace enforcement"
@@ -367,7 +382,9 @@ class Drafter:
         mentions: list[Mention] = []
         view_id = PassageView(p["id"], p["start"], p["end"], p["section"], p.get("heading"),
                               sentences, mentions)
-        for start, end, entry, tokens in find_phrases(doc, p["start"], self.lexicon, self.extra):
+        found = self._named_by_place(doc, p["start"],
+                                     find_phrases(doc, p["start"], self.lexicon, self.extra))
+        for start, end, entry, tokens in found:
             index = next((i for i, s in enumerate(sentences) if s.start <= start < s.end),
                          len(sentences) - 1)
             m = Mention(start, end, self.text[start:end], entry, index,
@@ -377,6 +394,26 @@ class Drafter:
             if not entry.is_concept:
                 self.first_mentions.setdefault((entry.kind, entry.key), (view_id, m))
         return view_id
+
+    def _named_by_place(self, doc: Any, offset: int,
+                        found: list[tuple[int, int, Entry, Any]]
+                        ) -> list[tuple[int, int, Entry, Any]]:
+        """"The UN mission in Rwanda": the operation that the reference data places there,
+        when it places exactly one there."""
+        text = doc.text
+        for match in PLACE_NAMED.finditer(text):
+            place = self.lexicon.lookup(phrase_key(match.group(2)))
+            if place is None or place.kind not in PLACE_KINDS:
+                continue
+            ops = sorted(k for k, ref in self.lexicon.operations.items()
+                         if ref.get("host") == place.key)
+            if len(ops) != 1:
+                continue
+            start, end = offset + match.start(1), offset + match.end()
+            span = doc.char_span(match.start(1), match.end(), alignment_mode="expand")
+            found = [f for f in found if f[1] <= start or f[0] >= end]
+            found.append((start, end, Entry("operation", ops[0]), list(span) if span else []))
+        return sorted(found, key=lambda f: f[0])
 
     # -- facts --------------------------------------------------------------------------------
 
@@ -389,6 +426,7 @@ class Drafter:
         docs = list(zip(self.nlp.pipe(text[p["start"]:p["end"]] for p in chosen),
                         [p["start"] for p in chosen], strict=True))
         self.topic = self.discover(text, docs, title)
+        self._topic_words()
         headings: dict[int, Entry | None] = {}
         drafts: list[Draft] = []
         for n, (p, (doc, _offset)) in enumerate(zip(chosen, docs, strict=True)):
@@ -399,6 +437,20 @@ class Drafter:
             view = self.view(p, doc)
             drafts += self._passage(view, headings[p["section"]])
         return self._declare(drafts)
+
+    def _topic_words(self) -> None:
+        """In an article about a practice, a shorter name of another practice that ends its
+        name means the topic ("peacekeeping" in an article about UN peacekeeping)."""
+        if self.topic is None or self.topic.kind != "practice":
+            return
+        names = [phrase_key(self.info(self.topic).name)]
+        names += [k for k, e in self.extra.items() if e == self.topic]
+        for key in self.lexicon.phrases():
+            entry = self.lexicon.lookup(key)
+            if entry is None or entry.kind != "practice" or entry == self.topic:
+                continue
+            if any(len(name) > len(key) and name[-len(key):] == key for name in names):
+                self.extra[key] = self.topic
 
     def _heading_topic(self, heading: str | None) -> Entry | None:
         if not heading:
@@ -503,6 +555,9 @@ class Drafter:
                 subject: Mention | None, value: Mention | None, reason: str | None,
                 extra_mentions: dict[str, str] | None = None) -> Draft:
         kind = v["kind"]
+        for m in spans:  # entities found inside a name are first seen here
+            if not m.entry.is_concept:
+                self.first_mentions.setdefault((m.entry.kind, m.entry.key), (view, m))
         sentences = {m.sentence for m in spans}
         first, last = min(sentences), max(sentences)
         span = [view.sentences[first].start, view.sentences[last].end]
@@ -516,13 +571,13 @@ class Drafter:
         mentions: dict[str, str] = {}
         for m in spans:
             if m is not subject_mention:
-                mentions[m.entry.key] = m.text
+                mentions[m.entry.key] = few_words(m.text)
         mentions.update(extra_mentions or {})
         if kind == "principle" and subject is None:
             mentions.pop(v["applies_to"][0], None)
         evidence: dict[str, Any] = {"span": span}
         if subject_mention is not None:
-            evidence["subject"] = subject_mention.text
+            evidence["subject"] = few_words(subject_mention.text)
         if mentions:
             evidence["mentions"] = mentions
         if reason is not None:
@@ -542,6 +597,26 @@ class Drafter:
         out: list[Draft] = []
         for op in (m for m in ms if m.entry.kind == "operation"):
             ref = self.lexicon.operations.get(op.entry.key, {})
+            inner = self._inner(op)
+            for org in (m for m in inner if m.entry.kind == "organisation"):
+                out.append(self._relation(view, op, "lead", org, "lead: ORG in the operation's "
+                                          "name"))
+            for place in (m for m in inner if m.entry.kind in PLACE_KINDS):
+                out.append(self._relation(view, op, "host", place, "host: PLACE in the "
+                                          "operation's name"))
+            acronym = re.match(r"\s*\(([A-Z][A-Za-z]*[A-Z])\b", self.text[op.end:op.end + 12])
+            if acronym and len(op.text.split()) > 1:
+                out.append(self._alias(view, op, acronym.group(1)))
+            led = re.search(r"\b([A-Z][\w.]*(?:\s+[A-Z][\w.]*)?)-led\s+(?:\w+\s+){0,3}$",
+                            self.text[max(sentence.start, op.start - 40):op.start])
+            if led:
+                org = self.lexicon.lookup(phrase_key(led.group(1)))
+                if org is not None and org.kind == "organisation":
+                    at = op.start - len(self.text[max(sentence.start, op.start - 40):op.start]) \
+                        + led.start(1)
+                    out.append(self._relation(view, op, "lead", Mention(
+                        at, at + len(led.group(1)), led.group(1), org, op.sentence),
+                        "lead: ORG-led operation"))
             for place in (m for m in ms if m.entry.kind in PLACE_KINDS):
                 before = self.text[max(sentence.start, place.start - 4):place.start].lower()
                 if ref.get("host") == place.entry.key:
@@ -582,8 +657,8 @@ class Drafter:
                 out.append(self._year(view, op, "end_year", span_years.group(2),
                                       "years: YEAR-YEAR in the operation's sentence"))
             elif len(set(years)) == 1 and re.search(
-                    r"\b(establish|deploy|launch|creat|set up|began|begun|start|in)\w*\s+(?:in\s+)?"
-                    + years[0], text):
+                    r"\b(establish|deploy|launch|creat|set up|began|begun|start|since)\w*"
+                    r"\s+(?:in\s+)?" + years[0], text):
                 out.append(self._year(view, op, "start_year", years[0],
                                       "start_year: established/deployed in YEAR"))
         subjects = [m for m in ms if m.entry.kind == "organisation" and m.subject_score == 2]
@@ -600,6 +675,26 @@ class Drafter:
                 out.append(self._relation(view, a, "related", b, "related: PRACTICE and "
                                           "PRACTICE"))
         return out
+
+    def _inner(self, m: Mention) -> list[Mention]:
+        """The organisations and places named inside a mention ("United Nations Mission in
+        Liberia" names the UN and Liberia)."""
+        out = []
+        for match in re.finditer(r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*", m.text):
+            if match.group(0) == m.text:
+                continue
+            entry = self.lexicon.lookup(phrase_key(match.group(0)))
+            if entry is not None and entry.kind in ("organisation", *PLACE_KINDS):
+                out.append(Mention(m.start + match.start(), m.start + match.end(),
+                                   match.group(0), entry, m.sentence))
+        return out
+
+    def _alias(self, view: PassageView, m: Mention, acronym: str) -> Draft:
+        """The entity's fact with the acronym the passage gives it: "Full Name (ACR)"."""
+        v: dict[str, Any] = {"kind": m.entry.kind, "at": view.id}
+        v.update(self._identity(m.entry))
+        v["acronym"] = acronym
+        return self._finish(view, v, "acronym: NAME (ACRONYM)", [m], m, None, None)
 
     def _relation(self, view: PassageView, subject: Mention, field_name: str, value: Mention,
                   rule: str) -> Draft:
