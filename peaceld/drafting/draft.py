@@ -33,7 +33,17 @@ from typing import Any
 
 from .. import __version__
 from ..mapper import slug
-from .lexicon import ENTITY_KINDS, GENERIC, EntityInfo, Entry, Lexicon, phrase_key, stem
+from .lexicon import (
+    ENTITY_KINDS,
+    FUNCTION_WORDS,
+    GENERIC,
+    EntityInfo,
+    Entry,
+    Lexicon,
+    phrase_key,
+    root,
+    stem,
+)
 
 MAX_PHRASE = 8
 SUBJECT_KINDS = ("operation", "practice", "organisation")
@@ -225,7 +235,52 @@ def find_phrases(doc: Any, offset: int, lexicon: Lexicon, extra: dict[tuple[str,
                 break
         else:
             i += 1
-    return out
+    return out + _loose_phrases(words, out, lexicon)
+
+
+def _same_sentence(a: Any, b: Any) -> bool:
+    if not a.doc.has_annotation("SENT_START"):
+        return True  # a heading or title: one sentence
+    return a.sent == b.sent
+
+
+#: How many more words than its own a loosely matched phrase may spread over.
+LOOSE_SLACK = 2
+
+
+def _loose_phrases(words: list[tuple[str, int, int, Any]], found: list, lexicon: Lexicon
+                   ) -> list[tuple[int, int, Entry, Any]]:
+    """Concept phrases whose meaningful words occur in any order within a few words of each
+    other in one sentence, among the words no exact phrase took."""
+    taken = {i for i, w in enumerate(words) if any(f[0] <= w[1] < f[1] for f in found)}
+    positions: dict[str, list[int]] = {}
+    for i, w in enumerate(words):
+        if i not in taken and w[0] not in FUNCTION_WORDS:
+            positions.setdefault(root(w[0]), []).append(i)
+    out = []
+    for roots, entry in lexicon.loose():
+        if not all(r in positions for r in roots):
+            continue
+        best = None
+        for i in positions[roots[0]]:
+            chosen = [i]
+            for r in roots[1:]:
+                free = [j for j in positions[r] if j not in taken]
+                if not free:
+                    break
+                chosen.append(min(free, key=lambda j: (abs(j - i), j)))
+            else:
+                lo, hi = min(chosen), max(chosen)
+                if (hi - lo + 1 <= len(roots) + LOOSE_SLACK and len(set(chosen)) == len(roots)
+                        and not taken & set(range(lo, hi + 1))
+                        and _same_sentence(words[lo][3], words[hi][3])
+                        and (best is None or hi - lo < best[1] - best[0])):
+                    best = (lo, hi)
+        if best is not None:
+            lo, hi = best
+            taken |= set(range(lo, hi + 1))
+            out.append((words[lo][1], words[hi][2], entry, [w[3] for w in words[lo:hi + 1]]))
+    return sorted(out, key=lambda f: f[0])
 
 
 def _subject_score(tokens: list[Any], mode: str) -> int:
@@ -478,6 +533,8 @@ class Drafter:
                     if d is not None:
                         out.append(d)
             out += self._relations(view, index)
+        out += self._outcomes(view)
+        out += self._instances(view)
         seen: set[tuple] = set()
         unique = []
         for d in out:
@@ -494,8 +551,7 @@ class Drafter:
             return None
         if not self._cued(view, index, m, section_topic):
             return None
-        if m.entry.kind == "outcome" and (subject is None or subject.entry.kind != "operation"
-                                          or subject.sentence != index):
+        if m.entry.kind == "outcome":  # judged per operation: see _outcomes
             return None
         entry = subject.entry if subject is not None else (section_topic or self.topic)
         if entry is None:
@@ -513,6 +569,46 @@ class Drafter:
         rule = (f"{m.entry.kind}: concept in the {'sentence' if same else 'passage'} of "
                 f"its {'grammatical ' if subject.subject_score == 2 else ''}subject")
         return self._fact(view, target, entry, m, subject, rule, None)
+
+    def _outcomes(self, view: PassageView) -> list[Draft]:
+        """An outcome word judges the operation nearest to it in its sentence; one in a
+        sentence that names no operation judges every operation the passage names (the
+        passage is a set of cases)."""
+        ops = [m for m in view.mentions if m.entry.kind == "operation"]
+        outcomes = [m for m in view.mentions if m.entry.kind == "outcome"]
+        out = []
+        for op in ops:
+            same = [o for o in outcomes if o.sentence == op.sentence]
+            if same:
+                nearest = min(same, key=lambda o: (abs(o.start - op.start), o.start))
+                rivals = [x for x in ops if x.sentence == op.sentence and x.entry != op.entry
+                          and abs(nearest.start - x.start) < abs(nearest.start - op.start)]
+                if rivals:
+                    continue
+                rule = "outcome: the outcome word nearest the operation in its sentence"
+            else:
+                free = [o for o in outcomes
+                        if not any(x.sentence == o.sentence for x in ops)]
+                if not free:
+                    continue
+                nearest, rule = free[0], "outcome: a passage of cases judged together"
+            v = {"kind": "assessment", "at": view.id, "operation": op.entry.key,
+                 "outcome": nearest.entry.key}
+            out.append(self._finish(view, v, rule, [op, nearest], op, nearest, None))
+        return out
+
+    def _instances(self, view: PassageView) -> list[Draft]:
+        """An operation named in a passage that also names the article's topic practice is
+        a case of that practice."""
+        if self.topic is None or self.topic.kind != "practice":
+            return []
+        topic = [m for m in view.mentions if m.entry == self.topic]
+        out = []
+        for op in (m for m in view.mentions if m.entry.kind == "operation"):
+            if topic:
+                out.append(self._relation(view, op, "practice", topic[0],
+                                          "practice: operation in a passage about the topic"))
+        return out
 
     def _cued(self, view: PassageView, index: int, m: Mention, section_topic: Entry | None
               ) -> bool:
@@ -700,7 +796,7 @@ class Drafter:
                   rule: str) -> Draft:
         v: dict[str, Any] = {"kind": subject.entry.kind, "at": view.id}
         v.update(self._identity(subject.entry))
-        single = field_name in ("host",) and subject.entry.kind == "operation"
+        single = field_name in ("host", "practice") and subject.entry.kind == "operation"
         v[field_name] = value.entry.key if single else [value.entry.key]
         return self._finish(view, v, rule, [subject, value], subject, value, None)
 
