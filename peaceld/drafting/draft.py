@@ -48,6 +48,8 @@ from .lexicon import (
 MAX_PHRASE = 8
 SUBJECT_KINDS = ("operation", "practice", "organisation")
 PLACE_KINDS = ("place", "state")
+#: Concepts drafted only when their subject is named in their own sentence.
+SAME_SENTENCE_ONLY = frozenset({"objective", "success-factor", "operation-type"})
 #: Where a concept goes, by the kind of its subject: (fact kind, field). Kinds ``challenge``,
 #: ``objective``, ``principle`` and ``assessment`` are facts of their own.
 CONCEPT_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
@@ -553,6 +555,8 @@ class Drafter:
             return None
         if m.entry.kind == "outcome":  # judged per operation: see _outcomes
             return None
+        if m.entry.kind in SAME_SENTENCE_ONLY and (subject is None or subject.sentence != index):
+            return None  # measured: too often wrong when read from further away
         entry = subject.entry if subject is not None else (section_topic or self.topic)
         if entry is None:
             return None
