@@ -49,12 +49,17 @@ MAX_PHRASE = 8
 SUBJECT_KINDS = ("operation", "practice", "organisation")
 PLACE_KINDS = ("place", "state")
 #: Concepts drafted only when their subject is named in their own sentence.
-SAME_SENTENCE_ONLY = frozenset({"objective", "success-factor", "operation-type"})
+SAME_SENTENCE_ONLY = frozenset({"objective", "success-factor", "operation-type", "component"})
+#: How an article about one operation refers back to it ("the force", "this mission").
+BACK_REFERENCES = ("the force", "this force", "the operation", "this operation", "the mission",
+                   "this mission", "the peacekeepers")
 #: Where a concept goes, by the kind of its subject: (fact kind, field). Kinds ``challenge``,
 #: ``objective``, ``principle`` and ``assessment`` are facts of their own.
 CONCEPT_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("activity", "operation"): ("operation", "activities"),
     ("activity", "practice"): ("practice", "activities"),
+    ("component", "operation"): ("operation", "components"),
+    ("component", "practice"): ("practice", "components"),
     ("operation-type", "operation"): ("operation", "type"),
     ("operation-type", "practice"): ("practice", "type"),
     ("success-factor", "practice"): ("practice", "success_factors"),
@@ -116,8 +121,8 @@ CONFIDENCE: dict[str, float] = {
 DEFAULT_CONFIDENCE = 0.5
 YEAR = re.compile(r"\b(19[0-9]{2}|20[0-4][0-9])\b")
 ACRONYM_PATTERN = re.compile(
-    r"((?:(?:[A-Z][\w'\u2019.-]*|of|for|in|the|and|on|de|du|des|pour|en)\s+){1,9}"
-    r"[A-Z][\w'\u2019.-]*)\s*\(([A-Z][A-Za-z]*[A-Z][A-Za-z]*)\)")
+    r"((?:(?:[A-Z][\w'\u2019-]*|of|for|in|the|and|on|de|du|des|pour|en)[ \t]+){1,9}"
+    r"[A-Z][\w'\u2019-]*)[ \t]*\(([A-Z][A-Za-z]*[A-Z][A-Za-z]*)\)")
 OPERATION_WORDS = re.compile(r"\b(Mission|Force|Operation|Group|Assistance|Office|"
                              r"Observer|Stabili[sz]ation|Administration)\b")
 PLACE_NAMED = re.compile(r"\b((?:UN|United Nations)(?:\s+peacekeeping)?\s+(?:mission|operation|"
@@ -147,6 +152,8 @@ CUES: dict[str, tuple[re.Pattern[str], str]] = {
     "success-factor": (re.compile(r"\b(success|effective|key|essential|crucial|vital|critical|"
                                   r"depend|requir|need|important|instrumental|lesson)\w*",
                                   re.IGNORECASE), "sentence"),
+    "component": (re.compile(r"\b(component|deploy|compris|consist|compos|personnel|staff|"
+                             r"troop|contingent|officer)\w*", re.IGNORECASE), "sentence"),
     "outcome": (re.compile(r"\b(was|were|is|has been|have been|proved|prove|judged|deemed|"
                            r"considered|seen as|regarded as|ended|end|met with)\b",
                            re.IGNORECASE), "before"),
@@ -333,7 +340,7 @@ def _category_guess(kind: str, name: str) -> str | None:
 def title_topic(title: str) -> str:
     """The practice an article is about, from its title: "The Role of X in Y Efforts" gives
     "X in Y"."""
-    name = TITLE_PREFIX.sub("", title.strip())
+    name = re.sub(r"^the\s+", "", TITLE_PREFIX.sub("", title.strip()), flags=re.IGNORECASE)
     words = name.split()
     while len(words) > 1 and stem(words[-1]) in GENERIC | {"effort", "mission", "operation"}:
         words.pop()
@@ -366,9 +373,11 @@ class Drafter:
     def _add_new(self, kind: str, name: str, acronym: str | None = None,
                  phrases: tuple[str, ...] = ()) -> Entry:
         key = slug(acronym) if acronym else slug(name)
-        for phrase in (acronym or name, key):
-            known = self.lexicon.lookup(phrase_key(phrase))
+        for phrase in (acronym, name, key):
+            known = self.lexicon.lookup(phrase_key(phrase)) if phrase else None
             if known is not None and not known.is_concept:
+                if acronym:  # "African Union (AU)": the acronym names the known entity
+                    self.extra.setdefault(phrase_key(acronym), known)
                 return known
         entry = Entry(kind, key)
         if (kind, key) not in self.new and (kind, key) not in self.lexicon.entities:
@@ -497,7 +506,11 @@ class Drafter:
 
     def _topic_words(self) -> None:
         """In an article about a practice, a shorter name of another practice that ends its
-        name means the topic ("peacekeeping" in an article about UN peacekeeping)."""
+        name means the topic ("peacekeeping" in an article about UN peacekeeping); in an
+        article about an operation, "the force" or "the mission" is that operation."""
+        if self.topic is not None and self.topic.kind == "operation":
+            for phrase in BACK_REFERENCES:
+                self.extra.setdefault(phrase_key(phrase), self.topic)
         if self.topic is None or self.topic.kind != "practice":
             return
         names = [phrase_key(self.info(self.topic).name)]
@@ -695,6 +708,11 @@ class Drafter:
         ms = [m for m in sentence.mentions if not m.entry.is_concept]
         text = self.text[sentence.start:sentence.end]
         out: list[Draft] = []
+        for m in ms:
+            acronym = re.match(r"[ \t]*\(([A-Z][A-Za-z]*[A-Z])\)", self.text[m.end:m.end + 14])
+            if acronym and len(m.text.split()) > 1 and m.entry.kind in (
+                    "operation", "organisation", "instrument", "conflict"):
+                out.append(self._alias(view, m, acronym.group(1)))
         for op in (m for m in ms if m.entry.kind == "operation"):
             ref = self.lexicon.operations.get(op.entry.key, {})
             inner = self._inner(op)
@@ -704,9 +722,6 @@ class Drafter:
             for place in (m for m in inner if m.entry.kind in PLACE_KINDS):
                 out.append(self._relation(view, op, "host", place, "host: PLACE in the "
                                           "operation's name"))
-            acronym = re.match(r"\s*\(([A-Z][A-Za-z]*[A-Z])\b", self.text[op.end:op.end + 12])
-            if acronym and len(op.text.split()) > 1:
-                out.append(self._alias(view, op, acronym.group(1)))
             led = re.search(r"\b([A-Z][\w.]*(?:\s+[A-Z][\w.]*)?)-led\s+(?:\w+\s+){0,3}$",
                             self.text[max(sentence.start, op.start - 40):op.start])
             if led:
@@ -734,6 +749,10 @@ class Drafter:
                 auth_word = re.search(r"\b(authori[sz]ed|mandated|approved|established)\s+by\s+"
                                       r"(the\s+)?$",
                                       self.text[max(sentence.start, org.start - 25):org.start])
+                if not auth_word and org.end <= op.start and re.fullmatch(
+                        r"\s*(?:\w+\s+)?(?:establish|authori[sz]|creat|mandat|set up)\w*\s+"
+                        r"(?:the\s+|a\s+|an\s+)?(?:new\s+)?", gap):
+                    auth_word = re.match(".", gap)  # "the Security Council established UNFICYP"
                 if auth_word or ref.get("authorised_by") == org.entry.key and (
                         "authori" in text or "mandate" in text or "resolution" in text):
                     out.append(self._relation(view, op, "authorised_by", org,
@@ -757,8 +776,8 @@ class Drafter:
                 out.append(self._year(view, op, "end_year", span_years.group(2),
                                       "years: YEAR-YEAR in the operation's sentence"))
             elif len(set(years)) == 1 and re.search(
-                    r"\b(establish|deploy|launch|creat|set up|began|begun|start|since)\w*"
-                    r"\s+(?:in\s+)?" + years[0], text):
+                    r"\b(establish|deploy|launch|creat|set up|began|begun|start|since)\w*\b"
+                    r"[^.;]{0,40}?\b(?:in|since)?\s*(?:[A-Z][a-z]+\s+)?" + years[0], text):
                 out.append(self._year(view, op, "start_year", years[0],
                                       "start_year: established/deployed in YEAR"))
         subjects = [m for m in ms if m.entry.kind == "organisation" and m.subject_score == 2]
@@ -779,15 +798,23 @@ class Drafter:
     def _inner(self, m: Mention) -> list[Mention]:
         """The organisations and places named inside a mention ("United Nations Mission in
         Liberia" names the UN and Liberia)."""
-        out = []
-        for match in re.finditer(r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*", m.text):
-            if match.group(0) == m.text:
-                continue
-            entry = self.lexicon.lookup(phrase_key(match.group(0)))
-            if entry is not None and entry.kind in ("organisation", *PLACE_KINDS):
-                out.append(Mention(m.start + match.start(), m.start + match.end(),
-                                   match.group(0), entry, m.sentence))
-        return out
+        words = list(re.finditer(r"[A-Z][\w'-]*", m.text))
+        out: list[Mention] = []
+        taken: set[int] = set()
+        for n in range(min(5, len(words)), 0, -1):
+            for i in range(len(words) - n + 1):
+                if taken & set(range(i, i + n)):
+                    continue
+                start, end = words[i].start(), words[i + n - 1].end()
+                text = m.text[start:end]
+                if text == m.text or not re.fullmatch(r"[\w'-]+(?:\s+[\w'-]+)*", text):
+                    continue
+                key = phrase_key(text)
+                entry = self.extra.get(key) or self.lexicon.lookup(key)
+                if entry is not None and entry.kind in ("organisation", *PLACE_KINDS):
+                    taken |= set(range(i, i + n))
+                    out.append(Mention(m.start + start, m.start + end, text, entry, m.sentence))
+        return sorted(out, key=lambda x: x.start)
 
     def _alias(self, view: PassageView, m: Mention, acronym: str) -> Draft:
         """The entity's fact with the acronym the passage gives it: "Full Name (ACR)"."""
