@@ -114,6 +114,10 @@ def alignment(result: DraftResult, gold_file: Path) -> dict[str, str]:
             hit = names.get((info.kind, phrase_key(name))) if name else None
             if hit:
                 out[f"{ID}{info.kind}/{info.key}"] = hit
+                if info.kind in ("operation", "practice"):  # its outcome assessment too
+                    article = gold_file.stem
+                    out[f"{ID}assessment/{article}/{info.key}"] = (
+                        f"{ID}assessment/{article}/{hit.rsplit('/', 1)[-1]}")
                 break
     return out
 
