@@ -416,7 +416,8 @@ class Drafter:
                         self._add_new("place", words)
                     elif ent.label_ in ("ORG", "LAW") and INSTRUMENT_WORDS.search(words):
                         self._add_new("instrument", words)
-                    elif (ent.label_ == "ORG" and len(key) >= 2 and not any(
+                    elif (ent.label_ == "ORG" and len(key) >= 2 and key[-1] not in FUNCTION_WORDS
+                          and not any(
                             c.isdigit() for c in words) and all(
                             w[:1].isupper() for w in words.split()
                             if w.lower() not in ("of", "for", "in", "the", "and", "on"))):
@@ -867,6 +868,14 @@ class Drafter:
                 if entry is not None and entry.kind in ("organisation", *PLACE_KINDS):
                     taken |= set(range(i, i + n))
                     out.append(Mention(m.start + start, m.start + end, text, entry, m.sentence))
+        place = re.search(r"\b(?:in|for)\s+([A-Z][\w-]+(?:\s+[A-Z][\w-]+)?)$", m.text)
+        if (m.entry.kind == "operation" and place and len(m.text.split()) > 2
+                and not any(x.entry.kind in PLACE_KINDS for x in out)):
+            # "Peacekeeping Force in Cyprus": the place an operation is named after
+            entry = self._add_new("place", place.group(1))
+            if entry.kind in PLACE_KINDS:
+                out.append(Mention(m.start + place.start(1), m.start + place.end(1),
+                                   place.group(1), entry, m.sentence))
         return sorted(out, key=lambda x: x.start)
 
     def _alias(self, view: PassageView, m: Mention, acronym: str) -> Draft:
