@@ -422,6 +422,9 @@ class Drafter:
                             w[:1].isupper() for w in words.split()
                             if w.lower() not in ("of", "for", "in", "the", "and", "on"))):
                         kind = "operation" if OPERATION_WORDS.search(words) else "organisation"
+                        if any(e.kind == "practice" for _s, _e, e, _t in find_phrases(
+                                self.nlp.make_doc(words), 0, self.lexicon, self.extra)):
+                            continue  # "UN Peacekeeping Missions": a practice's missions
                         if kind == "operation" and len(key) < 3:
                             continue  # "United Nations Mission": a kind of thing, not one
                         self._add_new(kind, words)
