@@ -62,6 +62,7 @@ class ArticleScore:
     drafted: dict[tuple[str, str, str, str], str] = field(default_factory=dict)  # -> rule
     drafts: int = 0
     grounded: int = 0
+    problems: list[str] = field(default_factory=list)  # drafts that facts check rejects
     mode: str = ""
 
     def same(self) -> set[tuple[str, str, str, str]]:
@@ -113,6 +114,10 @@ def alignment(result: DraftResult, gold_file: Path) -> dict[str, str]:
             hit = names.get((info.kind, phrase_key(name))) if name else None
             if hit:
                 out[f"{ID}{info.kind}/{info.key}"] = hit
+                if info.kind in ("operation", "practice"):  # its outcome assessment too
+                    article = gold_file.stem
+                    out[f"{ID}assessment/{article}/{info.key}"] = (
+                        f"{ID}assessment/{article}/{hit.rsplit('/', 1)[-1]}")
                 break
     return out
 
@@ -147,6 +152,8 @@ def score_article(article: str, text_dir: Path, mode: str | None, project_dir: P
     drafted_file.write_text(head + "".join(render_fact(f) for f in accepted), encoding="utf-8")
     report = check_files([marked, marked.parent / passages_file.name], [text_dir])
     score.grounded = sum(1 for f in report.facts if f.status in ("grounded", "inferred"))
+    score.problems = [f"{f.kind} {f.subject}: {'; '.join(f.problems)}" for f in report.facts
+                      if f.status not in ("grounded", "inferred")]
     if report.errors:
         raise SystemExit(f"drafts of {article} do not read back: {report.errors[0]}")
 
@@ -160,9 +167,11 @@ def score_article(article: str, text_dir: Path, mode: str | None, project_dir: P
     align = alignment(result, gold_file)
     rules = [d.rule for d in result.drafts]
     for i, (rec, nquads) in enumerate(map_each_fact(mapper, [drafted_file], constants=False)):
-        if not nquads.strip():
-            mapper.emit([rec], io.StringIO(), True, constants=False)
-            raise SystemExit(f"a draft of {article} does not map: {mapper.errors[-1]}")
+        if not nquads.strip():  # map it again with a fresh mapper to see why
+            fresh = _mapper(mapping_path, ontology, draft_files)
+            fresh.emit([rec], io.StringIO(), True, constants=False)
+            raise SystemExit(f"a draft of {article} does not map: "
+                             f"{fresh.errors[-1] if fresh.errors else rec.values}")
         for g, s, p, o in _claims(nquads):
             claim = (g, _aligned(s, align), p, _aligned(o, align))
             score.drafted.setdefault(claim, rules[i])
@@ -275,6 +284,10 @@ def report(scores: list[ArticleScore], results: list[DraftResult]) -> str:
               "the drafter's `CONFIDENCE` table:", "",
               "```", *(f"    {rule!r}: {p:.2f}," for rule, p in sorted(rule_precision(
                   scores, smoothed=True).items())), "```"]
+    problems = [f"{s.article} {p}" for s in scores for p in s.problems]
+    if problems:
+        lines += ["", "Drafts that `facts check` does not ground:", "",
+                  *(f"* {p}" for p in problems)]
     mode = sorted({s.mode for s in scores})
     lines += ["", f"mode: {', '.join(mode)}; new entities drafted: "
               f"{sum(len(r.new_entities) for r in results)}"]

@@ -66,6 +66,30 @@ def phrase_key(text: str) -> tuple[str, ...]:
     return tuple(stem(w) for w in re.findall(r"[\w][\w'\u2019-]*", text.replace("-", " ")))
 
 
+#: Words that carry no meaning of their own in a phrase (left out of loose matching).
+_FUNCTION_WORDS = ("a an the of in on for to and or with by from at as its their his her this "
+                   "that these those be is are was were into among between within")
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
+SUFFIXES = ("isations", "isation", "ations", "ation", "ences", "ence", "ances", "ance",
+            "ments", "ment", "ities", "ity", "ings", "ing", "ives", "ive", "ents", "ent",
+            "ants", "ant", "ional", "ions", "ion", "ies", "ied", "ed", "es", "al", "ly", "s", "e")
+
+
+def root(word: str) -> str:
+    """A rough root shared by a word's derived forms ("diverging", "divergent" and
+    "divergence" give "diverg"): for loose matching only."""
+    w = stem(word)
+    for suffix in SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            return w[:-len(suffix)]
+    return w
+
+
+def content_roots(key: tuple[str, ...]) -> tuple[str, ...]:
+    """The roots of a phrase's meaningful words, in order."""
+    return tuple(root(w) for w in key if w not in FUNCTION_WORDS)
+
+
 @dataclass(frozen=True)
 class Entry:
     """What a phrase names: a concept (kind of the scheme, notation) or an entity (kind, key)."""
@@ -103,6 +127,7 @@ class Lexicon:
     surfaces: dict[tuple[str, ...], str] = field(default_factory=dict)
     #: The entities some fact of the project declares (others need a fact of their own).
     declared: set[tuple[str, str]] = field(default_factory=set)
+    _loose: list[tuple[tuple[str, ...], Entry]] | None = None
 
     def add(self, phrase: str, entry: Entry, weight: int) -> None:
         key = phrase_key(phrase)
@@ -111,6 +136,7 @@ class Lexicon:
         if weight == WEIGHT_MENTION and all(w in GENERIC for w in key):
             return
         self.votes[key][entry] += weight
+        self._loose = None
         self.surfaces.setdefault(key, phrase)
 
     def add_entity(self, info: EntityInfo, weight: int = WEIGHT_NAME) -> None:
@@ -126,6 +152,27 @@ class Lexicon:
             self.add(name, entry, weight)
         if info.acronym:
             self.add(info.acronym, entry, weight + 1)
+
+    def loose(self) -> list[tuple[tuple[str, ...], Entry]]:
+        """(roots, concept) of every concept phrase of two to five meaningful words, longest
+        first: matched in any order, a few words apart ("limited resources" for "resource
+        limitations")."""
+        if self._loose is None:
+            seen: dict[frozenset[str], tuple[tuple[str, ...], Entry] | None] = {}
+            for key in self.phrases():
+                entry = self.lookup(key)
+                roots = content_roots(key)
+                if entry is None or not entry.is_concept or not 2 <= len(set(roots)) <= 5:
+                    continue
+                bag = frozenset(roots)
+                known = seen.get(bag)
+                if bag in seen and (known is None or known[1] != entry):
+                    seen[bag] = None  # two concepts share the words: neither
+                    continue
+                seen[bag] = (tuple(sorted(bag)), entry)
+            self._loose = sorted((v for v in seen.values() if v is not None),
+                                 key=lambda v: (-len(v[0]), v[0]))
+        return self._loose
 
     def lookup(self, key: tuple[str, ...]) -> Entry | None:
         """The entry a phrase names: the most votes, then the first in sorted order."""

