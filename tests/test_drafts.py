@@ -34,14 +34,17 @@ CLAIM = ("https://w3id.org/peaceld/id/practice/international-cooperation",
 
 
 def _project(tmp_path: Path, extra: str) -> Path:
-    """A copy of the bundled project whose article-004 facts end with ``extra``."""
+    """A copy of the bundled project whose article-004 facts list ends with ``extra``."""
     root = tmp_path / "project"
     root.mkdir(parents=True)
     shutil.copy(ROOT / "peaceld.toml", root / "peaceld.toml")
     shutil.copytree(ROOT / "facts", root / "facts")
     (root / "articles").symlink_to(ROOT.parent / "shared" / "seeds")
     facts = root / "facts" / f"{ARTICLE}.yaml"
-    facts.write_text(facts.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    text = facts.read_text(encoding="utf-8")
+    head, sep, tail = text.partition("\npassages_without_claims:")
+    facts.write_text(head.rstrip("\n") + "\n" + extra + sep + tail if sep else text + extra,
+                     encoding="utf-8")
     return root
 
 

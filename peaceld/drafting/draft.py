@@ -231,20 +231,36 @@ def find_phrases(doc: Any, offset: int, lexicon: Lexicon, extra: dict[tuple[str,
                  ) -> list[tuple[int, int, Entry, Any]]:
     """Longest known phrases, left to right, without overlaps: (start, end, entry, tokens)."""
     words = _words(doc, offset)
-    out = []
-    i = 0
-    while i < len(words):
+
+    def longest(i: int) -> tuple[int, Entry | None]:
         for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
             key = tuple(w[0] for w in words[i:i + n])
             entry = extra.get(key) or lexicon.lookup(key)
             if entry is not None:
-                tokens = [w[3] for w in words[i:i + n]]
-                out.append((words[i][1], words[i + n - 1][2], entry, tokens))
-                i += n
-                break
-        else:
+                return n, entry
+        return 0, None
+
+    out = []
+    i = 0
+    while i < len(words):
+        n, entry = longest(i)
+        if entry is not None and words[i][0] in ARTICLES and i + 1 < len(words):
+            # "the United Nations" is known, but so is "United Nations Mission in Liberia"
+            n2, entry2 = longest(i + 1)
+            if entry2 is not None and i + 1 + n2 > i + n:
+                i, n, entry = i + 1, n2, entry2
+        if entry is None:
             i += 1
+            continue
+        tokens = [w[3] for w in words[i:i + n]]
+        out.append((words[i][1], words[i + n - 1][2], entry, tokens))
+        i += n
     return out + _loose_phrases(words, out, lexicon)
+
+
+#: Words a known name may start with ("the United Nations") that a longer name right after
+#: them does not take.
+ARTICLES = frozenset({"the", "a", "an"})
 
 
 def _same_sentence(a: Any, b: Any) -> bool:
