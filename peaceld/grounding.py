@@ -61,7 +61,7 @@ DRAFT_KEYS = ("by", "confidence", "rule")
 ALIAS_FIELDS = ("acronym", "aka")
 #: The field that names the subject, for kinds whose subject is not the fact's own entity.
 SUBJECT_FIELD = {"challenge": "faced_by", "objective": "of", "effect": "of",
-                 "principle": "principle", "assessment": "operation"}
+                 "undermining": "of", "principle": "principle", "assessment": "operation"}
 #: Fields that place a fact in a structure the curators made (a step's transition and
 #: position), not values the passage is asked to name.
 STRUCTURE = {"step": ("transition", "position")}
