@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from peaceld.errors import PeaceldError
 from peaceld.lexical import DATATYPE_CHECKS
-from peaceld.mapper import FieldError, Mapper, MappingErrors, load_mapping, slug
+from peaceld.mapping import FieldError, Mapper, MappingErrors, load_mapping, slug
 from peaceld.records import Record
 
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 from ..api import Project
 from ..atomic import atomic_open, write_atomic
 from ..errors import PeaceldError
-from ..mapper import map_files
+from ..mapping import map_files
 from ..passages import passages_document, render_passages_yaml
 from ..project import init_project
 from ..rdfio import FORMATS, SUFFIXES, load_ontology, serialize, sorted_unique
