@@ -9,6 +9,7 @@ BENCHMARKS.md, "Package split"); ``explain`` prints their source
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -176,9 +177,11 @@ def row_source(rule: Rule, mapping: Mapping) -> tuple[Callable[[Values], list | 
 
 def _constants(source: str, env: dict[str, Any]) -> list[str]:
     """The names a generated function reads from its environment, as assignments."""
+    used = set(re.findall(r"[A-Za-z_]\w*", source))
+    defined = re.match(r"def (\w+)", source)
     out = []
     for name, value in env.items():
-        if name.startswith("__") or name not in source or name in ("str",):
+        if name not in used or name == "str" or (defined and name == defined.group(1)):
             continue
         if isinstance(value, str):
             out.append(f"{name} = {value!r}")

@@ -25,8 +25,8 @@ from typing import Any
 import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .export import serialize
-from .namespaces import (
+from ..export import serialize
+from ..namespaces import (
     GRAPH,
     ID,
     ONTOLOGY,
@@ -43,7 +43,7 @@ OTHER_GRAPHS = {ONTOLOGY_GRAPH: "the ontology", SOURCES_GRAPH: "the list of sour
                 GRAPH + "reference": "reference records (official sources, cited in the "
                                      "dataset's reference graph)",
                 GRAPH + "curators": "the curators' identification (not the articles')"}
-WEB = Path(__file__).resolve().parent / "web"
+WEB = Path(__file__).resolve().parent
 
 RDF, RDFS, OWL, SKOS = (PREFIXES[k] for k in ("rdf", "rdfs", "owl", "skos"))
 DCT = PREFIXES["dcterms"]

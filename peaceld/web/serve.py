@@ -40,11 +40,11 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .errors import PeaceldError
-from .export import CONTEXT_FILE, describe
-from .namespaces import ONTOLOGY, PLD, all_prefixes
+from ..errors import PeaceldError
+from ..export import CONTEXT_FILE, describe
+from ..namespaces import ONTOLOGY, PLD, all_prefixes
+from ..query import NamedQuery, prepare, service_calls
 from .pages import BASE_IRI, DOCUMENTS, WEB, GraphView, Links, Renderer, document
-from .query import NamedQuery, prepare, service_calls
 
 #: Defaults of the endpoint's limits (each configurable).
 TIMEOUT = 10.0
@@ -241,7 +241,7 @@ def execute(store: ox.Store, query: str, accept: str | None, override: str | Non
     triples.sort(key=str)
     if fmt in ("nq", "trig"):
         triples = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
-    from .namespaces import serialization_prefixes
+    from ..namespaces import serialization_prefixes
 
     prefixes = serialization_prefixes() if fmt in ("ttl", "trig", "rdf") else None
     return MEDIA[fmt], ox.serialize(triples, format=OX_RDF[fmt], prefixes=prefixes)
@@ -288,7 +288,7 @@ class _Worker:
     """One worker process (a fresh interpreter: nothing of the server is forked)."""
 
     def __init__(self, location: str) -> None:
-        code = "import sys; from peaceld.serve import worker_loop; worker_loop(sys.argv[1])"
+        code = "import sys; from peaceld.web.serve import worker_loop; worker_loop(sys.argv[1])"
         self.proc = subprocess.Popen([sys.executable, "-c", code, location],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
@@ -662,9 +662,9 @@ def create_app(settings: Settings) -> Starlette:
 def settings_for(dist: Path, base_iri: str = BASE_IRI, project_dir: Path | None = None,
                  **limits: Any) -> Settings:
     """Settings for serving a build folder (its store is (re)loaded first if needed)."""
-    from .project import find_project
-    from .query import load_library
-    from .store import ensure_store
+    from ..project import find_project
+    from ..query import load_library
+    from ..store import ensure_store
 
     location = ensure_store(dist)
     project = find_project(project_dir)

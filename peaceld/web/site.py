@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import PeaceldError
-from .export import CONTEXT_FILE
-from .namespaces import ONTOLOGY, PLD
+from ..errors import PeaceldError
+from ..export import CONTEXT_FILE
+from ..namespaces import ONTOLOGY, PLD
 from .pages import (
     BASE_IRI,
     DEFAULT,
