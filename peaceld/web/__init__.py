@@ -1,2 +1,2 @@
-"""The HTML and HTTP side: entity pages (``pages``), the server (``serve``), the static site
-(``site``), with their Jinja templates (templates/) and static files (static/)."""
+"""The HTML and HTTP side: entity pages (``pages``, ``render``), the server (``serve``,
+``sparql``), the static site (``site``), with their Jinja templates and static files."""

@@ -39,11 +39,9 @@ from .pages import (
     TYPE,
     WEB,
     GraphView,
-    Links,
-    Renderer,
     document,
-    safe_path,
 )
+from .render import Links, Renderer, safe_path
 from .serve import DUMPS, void_description
 
 HTACCESS = """\

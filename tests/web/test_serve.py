@@ -32,15 +32,8 @@ from peaceld.namespaces import ID, ONTOLOGY_GRAPH, PLD
 from peaceld.project import bundled_root
 from peaceld.query import service_calls
 from peaceld.store import ensure_store
-from peaceld.web.serve import (
-    QueryFailed,
-    Settings,
-    count_solutions,
-    create_app,
-    execute,
-    negotiate,
-    settings_for,
-)
+from peaceld.web.serve import Settings, create_app, settings_for
+from peaceld.web.sparql import QueryFailed, count_solutions, execute, negotiate
 
 ROOT = bundled_root()
 UNMIL = ID + "operation/unmil"
