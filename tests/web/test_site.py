@@ -65,6 +65,7 @@ def parse(path: Path) -> Links:
     return parser
 
 
+@pytest.mark.slow
 def test_no_broken_internal_link(site: Path) -> None:
     pages = sorted(site.rglob("*.html"))
     assert len(pages) > 300
@@ -109,6 +110,7 @@ def test_every_resource_has_every_document(site: Path) -> None:
             assert stem.with_name(stem.name + "." + suffix).is_file(), (stem, suffix)
 
 
+@pytest.mark.slow
 def test_site_is_deterministic_and_replaced_whole(dist: Path, site: Path, tmp_path: Path
                                                   ) -> None:
     again = tmp_path / "again"
@@ -263,6 +265,7 @@ def test_relative_links_work_from_a_subfolder(site: Path) -> None:
         "index.html"
 
 
+@pytest.mark.slow
 def test_cli_site(dist: Path, tmp_path: Path) -> None:
     out = tmp_path / "public"
     result = CliRunner().invoke(main, ["site", "--dist", str(dist), "-o", str(out)])
