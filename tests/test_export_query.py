@@ -481,7 +481,7 @@ class Refusing(http.server.BaseHTTPRequestHandler):
     ([401], "HTTP 401, authentication required"),
     ([403], "HTTP 403, forbidden"),
     ([404], "HTTP 404, not found"),
-    ([500, 500, 500, 500], "HTTP 500"),
+    pytest.param([500, 500, 500, 500], "HTTP 500", marks=pytest.mark.slow),  # retries back off
 ])
 def test_push_errors_are_one_clear_line(quads: list[ox.Quad], codes: list[int],
                                         message: str) -> None:

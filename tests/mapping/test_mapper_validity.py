@@ -336,6 +336,7 @@ def test_traceback_malformed_mapping_is_one_line(tmp_path: Path, text: str) -> N
     assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
 
 
+@pytest.mark.slow
 def test_traceback_none_in_1000_mutated_mappings(tmp_path: Path) -> None:
     """Seeded structural mutations of the shipped mappings (a value of the wrong type
     anywhere): every one loads or is refused in one line, none raises anything else."""

@@ -27,6 +27,8 @@ from peaceld.project import bundled_root
 from peaceld.web.site import htaccess, nginx, w3id, write_site
 
 UNMIL = ID + "operation/unmil"
+#: The site of the bundled build is written once for the module (about 10 s).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +67,6 @@ def parse(path: Path) -> Links:
     return parser
 
 
-@pytest.mark.slow
 def test_no_broken_internal_link(site: Path) -> None:
     pages = sorted(site.rglob("*.html"))
     assert len(pages) > 300
@@ -110,7 +111,6 @@ def test_every_resource_has_every_document(site: Path) -> None:
             assert stem.with_name(stem.name + "." + suffix).is_file(), (stem, suffix)
 
 
-@pytest.mark.slow
 def test_site_is_deterministic_and_replaced_whole(dist: Path, site: Path, tmp_path: Path
                                                   ) -> None:
     again = tmp_path / "again"
@@ -265,7 +265,6 @@ def test_relative_links_work_from_a_subfolder(site: Path) -> None:
         "index.html"
 
 
-@pytest.mark.slow
 def test_cli_site(dist: Path, tmp_path: Path) -> None:
     out = tmp_path / "public"
     result = CliRunner().invoke(main, ["site", "--dist", str(dist), "-o", str(out)])
