@@ -198,18 +198,28 @@ def condition_fn(c: Condition) -> Predicate:
     return test
 
 
-@dataclass
 class Rule:
-    """A compiled rule; its plain parts (name, when, declares, checks, ...) are its spec's."""
+    """A compiled rule: its spec's plain parts (name, when, declares, checks, ...) as attributes,
+    with the compiled subject, graph, objects and conditions."""
 
-    spec: RuleSpec
-    subject: CompiledSpec
-    graph: CompiledSpec | None
-    predicates: list[tuple[str, CompiledSpec]]
-    conditions: list[Predicate] = field(default_factory=list)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.__dict__["spec"], name)
+    def __init__(self, spec: RuleSpec, subject: CompiledSpec, graph: CompiledSpec | None,
+                 predicates: list[tuple[str, CompiledSpec]], conditions: list[Predicate]
+                 ) -> None:
+        self.spec = spec
+        self.subject = subject
+        self.graph = graph
+        self.predicates = predicates
+        self.conditions = conditions
+        # plain attributes, not properties: the run reads them for every record
+        self.name = spec.name
+        self.line = spec.line
+        self.when = spec.when
+        self.declares = spec.declares
+        self.fields = spec.fields
+        self.checks = spec.checks
+        self.unpivot = spec.unpivot
+        self.skip_empty = spec.skip_empty
+        self.columns = spec.columns
 
     def matches(self, values: Values) -> bool:
         """Whether a record meets every condition of the rule."""
