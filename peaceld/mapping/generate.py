@@ -2,8 +2,8 @@
 
 Two kinds of function are built from Python source and ``exec``: the fast path of one value
 (``fast_path``) and the row function of a rule (``row_source``), which builds all of a rule's
-triples inline. They pay (about 3x over the general path on the mapper benchmark; see
-BENCHMARKS.md, "Package split"); ``explain`` prints their source
+triples inline. They pay: about 2x over the same logic written as closures, 3x over the
+general path (BENCHMARKS.md, "Package split"); ``explain`` prints their source
 (``peaceld map --explain MAPPING``), so what runs can be read.
 """
 
