@@ -79,7 +79,7 @@ def rdflib_graphs(data: bytes, fmt: str) -> dict[str, rdflib.Graph]:
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
-@pytest.mark.parametrize("part", ["all", "data"])
+@pytest.mark.parametrize("part", [pytest.param("all", marks=pytest.mark.slow), "data"])
 def test_every_format_round_trips(quads: list[ox.Quad], fmt: str, part: str) -> None:
     data = serialize(quads, fmt, part)
     keep_graphs = FORMATS[fmt].quads and part == "all"

@@ -180,6 +180,7 @@ def _literals_valid(quads: list[ox.Quad]) -> None:
             assert obj.language in [t.lower() for t in LANGS] + LANGS
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=ROWS, lang=st.sampled_from(LANGS))

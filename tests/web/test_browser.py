@@ -34,6 +34,10 @@ def _missing(message: str) -> None:
     pytest.skip(message)
 
 
+#: A real browser against a real server and a built site, each started once per module.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``peaceld serve`` on a free loopback port over a fresh build; yields its base URL."""
