@@ -69,6 +69,7 @@ def expected(projects: dict[str, Path], where: Path) -> dict[str, dict[str, byte
     return builds
 
 
+@pytest.mark.slow
 def test_crash_kill_9_at_random_moments(projects: dict[str, Path], tmp_path: Path) -> None:
     """50 builds killed with SIGKILL at random moments: 0 mixed states, nothing stale."""
     builds = expected(projects, tmp_path / "expected")
@@ -188,6 +189,7 @@ def test_crash_build_keeps_a_foreign_folder(tmp_path: Path, projects: dict[str, 
     assert (own / "notes.txt").read_text() == "mine" and not own.is_symlink()
 
 
+@pytest.mark.slow
 def test_crash_store_lock_four_queries_at_once(projects: dict[str, Path],
                                               tmp_path: Path) -> None:
     """Four queries started together on a build without a store: all answer, the store is

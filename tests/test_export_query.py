@@ -79,7 +79,7 @@ def rdflib_graphs(data: bytes, fmt: str) -> dict[str, rdflib.Graph]:
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
-@pytest.mark.parametrize("part", ["all", "data"])
+@pytest.mark.parametrize("part", [pytest.param("all", marks=pytest.mark.slow), "data"])
 def test_every_format_round_trips(quads: list[ox.Quad], fmt: str, part: str) -> None:
     data = serialize(quads, fmt, part)
     keep_graphs = FORMATS[fmt].quads and part == "all"
@@ -481,7 +481,7 @@ class Refusing(http.server.BaseHTTPRequestHandler):
     ([401], "HTTP 401, authentication required"),
     ([403], "HTTP 403, forbidden"),
     ([404], "HTTP 404, not found"),
-    ([500, 500, 500, 500], "HTTP 500"),
+    pytest.param([500, 500, 500, 500], "HTTP 500", marks=pytest.mark.slow),  # retries back off
 ])
 def test_push_errors_are_one_clear_line(quads: list[ox.Quad], codes: list[int],
                                         message: str) -> None:

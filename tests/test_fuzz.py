@@ -179,6 +179,7 @@ def watch(project: Path) -> None:
     _WATCH.update(on=True, allowed=allowed_roots(project), outside=[])
 
 
+@pytest.mark.slow
 def test_fuzz_files(tmp_path: Path, canary: RawServer) -> None:
     """Facts, mappings, peaceld.toml, CSV and RDF: 3,100 mutated files."""
     rng = random.Random(SEED)
@@ -212,6 +213,7 @@ def test_fuzz_files(tmp_path: Path, canary: RawServer) -> None:
     assert canary.connections == 0
 
 
+@pytest.mark.slow
 def test_fuzz_sparql(tmp_path: Path, canary: RawServer) -> None:
     """600 mutated library queries on a small store: no SERVICE call ever leaves."""
     rng = random.Random(SEED + 1)

@@ -114,6 +114,7 @@ def test_the_sheet_shows_labels_basis_and_an_empty_verdict(everything: Sample) -
     assert "basis: stated" in sheet
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_other_seed_other_sample(dist: Path, seeds: Path,
                                                       tmp_path: Path) -> None:
     runner = CliRunner()

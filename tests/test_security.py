@@ -358,6 +358,7 @@ def test_traceback_read_only_dist(tmp_path: Path) -> None:
         out.resolve().chmod(0o755)
 
 
+@pytest.mark.slow
 def test_traceback_read_only_dist_as_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                            ) -> None:
     """Where permissions do not stop us (root), a store that cannot be written is one line."""
@@ -436,6 +437,7 @@ def test_hang_ctrl_c_stops_a_query_within_a_second(dist: Path) -> None:
     assert proc.returncode == 130 and err.strip() == "interrupted", err
 
 
+@pytest.mark.slow
 def test_hang_endpoint_slow_drip() -> None:
     stop = threading.Event()
     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n\r\n{"
@@ -481,6 +483,7 @@ def test_hang_endpoint_deadline_covers_a_dead_server() -> None:
 # --- push tells the truth --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_push_partial_failure_then_resume(oxigraph_server: str, dist: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """A push that fails on the 11th graph names the 10 it replaced and how to finish;

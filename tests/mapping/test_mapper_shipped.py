@@ -17,9 +17,12 @@ from peaceld.cli import main
 from peaceld.project import bundled_root
 from peaceld.validate import validate_quads
 
+#: Each test builds a project from scratch (about 10 s each).
+pytestmark = pytest.mark.slow
+
 ROOT = bundled_root()
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-DEFECTS = Path(__file__).resolve().parent / "data" / "mapper"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+DEFECTS = Path(__file__).resolve().parents[1] / "data" / "mapper"
 PLD = "https://w3id.org/peaceld/ontology#"
 ID = "https://w3id.org/peaceld/id/"
 

@@ -24,9 +24,11 @@ from peaceld.cli import main
 from peaceld.errors import PeaceldError
 from peaceld.namespaces import ID, PLD
 from peaceld.project import bundled_root
-from peaceld.site import htaccess, nginx, w3id, write_site
+from peaceld.web.site import htaccess, nginx, w3id, write_site
 
 UNMIL = ID + "operation/unmil"
+#: The site of the bundled build is written once for the module (about 10 s).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
