@@ -30,7 +30,7 @@ HANDWRITTEN = "affb093"  # the last commit with the byte/regex writer in peaceld
 def make_dump(size: int, work: Path) -> Path:
     """A sorted, repeat-free N-Quads dump of about ``size`` triples."""
     from bench.synthetic import MAPPINGS, generate
-    from peaceld.mapper import map_files
+    from peaceld.mapping import map_files
     from peaceld.rdfio import load_ontology
 
     dump = work / "data.nq"

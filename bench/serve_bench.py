@@ -39,7 +39,7 @@ from pathlib import Path
 from bench.stages import LIBRARY, TABLES
 from bench.synthetic import generate
 from peaceld.build import build
-from peaceld.mapper import map_files
+from peaceld.mapping import map_files
 from peaceld.project import bundled_root
 from peaceld.query import prologue
 from peaceld.rdfio import load_ontology

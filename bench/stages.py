@@ -46,7 +46,7 @@ def data_file(work: Path) -> Path:
 
 def stage_map(tool: str, work: Path) -> int:
     if tool == "peaceld":
-        from peaceld.mapper import map_files
+        from peaceld.mapping import map_files
         from peaceld.rdfio import load_ontology
 
         ontology = load_ontology(sorted((ROOT / "ontology").glob("*.ttl")))

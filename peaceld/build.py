@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from .atomic import write_folder
 from .errors import PeaceldError
 from .grounding import GroundingReport, article_dirs, check_files, evidence_quads, fact_subjects
-from .mapper import Mapper, Mapping, open_mapping, run_mapping
+from .mapping import Mapper, Mapping, open_mapping, run_mapping
 from .namespaces import ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH, curie
 from .project import ProjectFolder, find_project
 from .rdfio import load_ontology, merged_triples, serialize, sorted_unique

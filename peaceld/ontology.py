@@ -291,7 +291,7 @@ def mapped_quads(mapped: Sequence[tuple[Path, Sequence[Path]]],
                  ontology: list[ox.Quad]) -> list[ox.Quad]:
     """The quads that each mapping makes of its input files (CSV or facts YAML), mapped in
     memory; ``ontology`` holds the SKOS concepts the mappings may reference."""
-    from .mapper import map_files
+    from .mapping import map_files
     from .rdfio import in_graph
 
     concepts = list(in_graph(ontology, ONTOLOGY_GRAPH))

@@ -37,7 +37,7 @@ from .atomic import write_atomic
 from .build import default_out_dir
 from .errors import PeaceldError, inert
 from .grounding import FactResult, article_dirs, check_files, map_each_fact, read_articles
-from .mapper import Mapper, open_mapping
+from .mapping import Mapper, open_mapping
 from .namespaces import ONTOLOGY_GRAPH, PLD, PREFIXES, SOURCES_GRAPH
 from .passages import digest
 from .project import ProjectFolder, find_project

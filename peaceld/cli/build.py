@@ -12,7 +12,8 @@ import pyoxigraph as ox
 from ..api import Project
 from ..atomic import atomic_open, write_atomic
 from ..errors import PeaceldError
-from ..mapper import map_files
+from ..mapping import explain as explain_mapping
+from ..mapping import map_files, open_mapping
 from ..passages import passages_document, render_passages_yaml
 from ..project import init_project
 from ..rdfio import FORMATS, SUFFIXES, load_ontology, serialize, sorted_unique
@@ -79,7 +80,7 @@ def build_cmd(project_dir: Path | None, out_dir: Path | None, no_validate: bool,
 @click.option("-m", "--mapping", "mapping_path", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The mapping file (YAML).")
-@click.argument("files", nargs=-1, required=True,
+@click.argument("files", nargs=-1,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here (atomically) instead of standard output; the format follows "
@@ -91,8 +92,11 @@ def build_cmd(project_dir: Path | None, out_dir: Path | None, no_validate: bool,
               help="Input format (default: by file extension).")
 @click.option("--ontology", "ontology_dir", type=click.Path(exists=True, path_type=Path),
               help="Ontology file or folder for concept references (default: the project's).")
+@click.option("--explain", is_flag=True,
+              help="Print the Python code generated for each rule (for the output format) "
+              "instead of mapping; no FILES needed.")
 def map_cmd(mapping_path: Path, files: tuple[Path, ...], out: Path | None, fmt: str | None,
-            input_format: str | None, ontology_dir: Path | None) -> None:
+            input_format: str | None, ontology_dir: Path | None, explain: bool) -> None:
     """Map facts or CSV files to RDF with a declarative mapping.
 
     \b
@@ -100,7 +104,10 @@ def map_cmd(mapping_path: Path, files: tuple[Path, ...], out: Path | None, fmt: 
       peaceld map -m mappings/facts.yaml facts/*.yaml > facts.nq
       peaceld map -m mappings/contributions.yaml troops.csv -o troops.nt
       peaceld map -m mappings/contributions.yaml troops.csv -o troops.ttl
+      peaceld map -m mappings/contributions.yaml --explain --format nt
     """
+    if not files and not explain:
+        raise click.UsageError("Missing argument 'FILES...'.")
     fmt = fmt or _format_of(out)
     if ontology_dir is None:
         ontology_files = Project().folder.files("ontology")
@@ -110,6 +117,10 @@ def map_cmd(mapping_path: Path, files: tuple[Path, ...], out: Path | None, fmt: 
         ontology_files = [ontology_dir]
     options = {"ontology": load_ontology(ontology_files), "with_graphs": fmt in ("nq", "trig"),
                "fmt": input_format}
+    if explain:
+        mapping = open_mapping(mapping_path, options["ontology"])
+        click.echo(explain_mapping(mapping, with_graphs=options["with_graphs"]), nl=False)
+        return
     if fmt in ("nq", "nt"):  # streamed, line by line
         if out is None:
             stats = map_files(mapping_path, list(files), sys.stdout, **options)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import PeaceldError
-from ..pages import BASE_IRI
+from ..web.pages import BASE_IRI
 
 
 def _dist(project_dir: Path | None, dist: Path | None) -> Path:
@@ -56,7 +56,7 @@ def serve_cmd(project_dir: Path | None, host: str, port: int, base_iri: str,
     """
     import uvicorn
 
-    from ..serve import SAFE_HOSTS, create_app, default_workers, settings_for
+    from ..web.serve import SAFE_HOSTS, create_app, default_workers, settings_for
 
     if not base_iri.endswith("/"):
         raise PeaceldError(f"--base-iri {base_iri!r} must end with '/'")
@@ -102,7 +102,7 @@ def site_cmd(project_dir: Path | None, out_dir: Path, base_iri: str, site_url: s
       peaceld site -o site/
       peaceld site my-project -o public/ --site-url https://example.org/peaceld/
     """
-    from ..site import write_site
+    from ..web.site import write_site
 
     if not base_iri.endswith("/"):
         raise PeaceldError(f"--base-iri {base_iri!r} must end with '/'")

@@ -18,8 +18,8 @@ from peaceld.project import bundled_root
 from peaceld.validate import validate_quads
 
 ROOT = bundled_root()
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-DEFECTS = Path(__file__).resolve().parent / "data" / "mapper"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+DEFECTS = Path(__file__).resolve().parents[1] / "data" / "mapper"
 PLD = "https://w3id.org/peaceld/ontology#"
 ID = "https://w3id.org/peaceld/id/"
 

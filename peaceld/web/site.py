@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import PeaceldError
-from .export import CONTEXT_FILE
-from .namespaces import ONTOLOGY, PLD
+from ..errors import PeaceldError
+from ..export import CONTEXT_FILE
+from ..namespaces import ONTOLOGY, PLD
 from .pages import (
     BASE_IRI,
     DEFAULT,
@@ -39,11 +39,9 @@ from .pages import (
     TYPE,
     WEB,
     GraphView,
-    Links,
-    Renderer,
     document,
-    safe_path,
 )
+from .render import Links, Renderer, safe_path
 from .serve import DUMPS, void_description
 
 HTACCESS = """\

@@ -41,7 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     build(bundled_root(), out_dir=dist, validate=False)
     port = free_port()
     log = dist / "serve.log"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "peaceld", "serve", "--dist", str(dist),
                                  "--port", str(port), "--workers", "1"],
@@ -150,7 +150,7 @@ def test_run_a_library_query_and_read_the_sorted_table(page: Any, server: str) -
 @pytest.fixture(scope="module")
 def static_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``peaceld site`` output served by Python's own http.server; yields its base URL."""
-    from peaceld.site import write_site
+    from peaceld.web.site import write_site
 
     dist = tmp_path_factory.mktemp("kg-static")
     build(bundled_root(), out_dir=dist, validate=False)

@@ -31,23 +31,16 @@ from peaceld.cli import main
 from peaceld.namespaces import ID, ONTOLOGY_GRAPH, PLD
 from peaceld.project import bundled_root
 from peaceld.query import service_calls
-from peaceld.serve import (
-    QueryFailed,
-    Settings,
-    count_solutions,
-    create_app,
-    execute,
-    negotiate,
-    settings_for,
-)
 from peaceld.store import ensure_store
+from peaceld.web.serve import Settings, create_app, settings_for
+from peaceld.web.sparql import QueryFailed, count_solutions, execute, negotiate
 
 ROOT = bundled_root()
 UNMIL = ID + "operation/unmil"
 EVIL = "<script>alert(1)</script>"
 XSS = ID + "operation/xss-test"
 PASSAGE = ID + "passage/001_dc7105e24f5d1192/s11p1"
-W3C = Path(__file__).resolve().parents[1].parent / "shared" / "w3c" / "sparql11-protocol"
+W3C = Path(__file__).resolve().parents[3] / "shared" / "w3c" / "sparql11-protocol"
 
 
 @pytest.fixture(scope="module")
@@ -547,7 +540,7 @@ def test_cli_help_and_bad_base_iri() -> None:
 def test_cli_serves_on_loopback(dist: Path, tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "serve.log"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "peaceld", "serve", "--dist", str(dist),
                                  "--port", str(port), "--workers", "1"],

@@ -24,7 +24,7 @@ from peaceld.cli import main
 from peaceld.errors import PeaceldError
 from peaceld.namespaces import ID, PLD
 from peaceld.project import bundled_root
-from peaceld.site import htaccess, nginx, w3id, write_site
+from peaceld.web.site import htaccess, nginx, w3id, write_site
 
 UNMIL = ID + "operation/unmil"
 

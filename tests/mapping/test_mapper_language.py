@@ -9,7 +9,7 @@ import pyoxigraph as ox
 import pytest
 
 from peaceld.errors import PeaceldError
-from peaceld.mapper import Mapper, MappingErrors, load_mapping
+from peaceld.mapping import Mapper, MappingErrors, load_mapping
 from peaceld.records import read_csv
 
 PLD = "https://w3id.org/peaceld/ontology#"
@@ -178,8 +178,8 @@ def test_split_applies_after_a_lookup(tmp_path: Path) -> None:
 
 def test_header_is_checked_once_before_a_parallel_map(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import peaceld.mapper as mapper_module
-    from peaceld.mapper import map_files
+    import peaceld.mapping.run as mapper_module
+    from peaceld.mapping import map_files
 
     monkeypatch.setattr(mapper_module, "PARALLEL_MIN_BYTES", 1)
     (tmp_path / "m.yaml").write_text("rules:\n  - subject: x/{id}\n    properties:\n"

@@ -10,7 +10,7 @@ import pytest
 
 from bench.generate import write_contributions
 from peaceld.errors import PeaceldError
-from peaceld.mapper import MappingErrors, load_mapping, map_files, slug
+from peaceld.mapping import MappingErrors, load_mapping, map_files, slug
 from peaceld.project import bundled_root
 from peaceld.rdfio import load_ontology
 
@@ -149,7 +149,7 @@ def test_mapping_is_deterministic(tmp_path: Path) -> None:
 
 def test_parallel_csv_equals_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large CSVs are cut into parts for several cores; the output must not change."""
-    import peaceld.mapper as mapper_module
+    import peaceld.mapping.run as mapper_module
 
     mapping = write(tmp_path, "m.yaml", CSV_MAPPING)
     rows = ["name;count;day;flag;tags;note"]
@@ -171,7 +171,7 @@ def test_parallel_csv_equals_one_process(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_parallel_csv_reports_true_line_numbers(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import peaceld.mapper as mapper_module
+    import peaceld.mapping.run as mapper_module
 
     monkeypatch.setattr(mapper_module, "PARALLEL_MIN_BYTES", 1)
     mapping = write(tmp_path, "m.yaml", CSV_MAPPING)

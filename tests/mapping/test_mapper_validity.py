@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from peaceld.errors import PeaceldError
 from peaceld.lexical import DATATYPE_CHECKS
-from peaceld.mapper import FieldError, Mapper, MappingErrors, load_mapping, slug
+from peaceld.mapping import FieldError, Mapper, MappingErrors, load_mapping, slug
 from peaceld.records import Record
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -345,7 +345,7 @@ def test_traceback_none_in_1000_mutated_mappings(tmp_path: Path) -> None:
     import yaml
 
     rng = random.Random(11)
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     shipped = [yaml.safe_load(p.read_text()) for p in sorted((root / "mappings").glob("*.yaml"))]
     values = [5, "abc", [], {}, [1, 2], {"a": 1}, None, True, "x/{id}", [["a", "b", "c"]],
               -1.5, "pld:x", "nope:x"]
