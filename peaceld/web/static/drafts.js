@@ -4,6 +4,15 @@
 (function () {
   "use strict";
   const marks = (n) => document.querySelectorAll('.article-text mark[data-draft="' + n + '"]');
+  // scroll the pane (the article or the list) that holds el, not the whole window
+  function scrollWithin(el, center) {
+    const pane = el.closest(".drafts-layout > section");
+    if (!pane) return;
+    const top = el.getBoundingClientRect().top - pane.getBoundingClientRect().top;
+    const height = el.getBoundingClientRect().height;
+    if (center) pane.scrollTop += top - (pane.clientHeight - height) / 2;
+    else if (top < 0 || top + height > pane.clientHeight) pane.scrollTop += top - 8;
+  }
   function select(n, scrollText, scrollList) {
     document.querySelectorAll(".article-text mark.current").forEach((m) => m.classList.remove("current"));
     document.querySelectorAll("li.draft.selected").forEach((d) => d.classList.remove("selected"));
@@ -11,8 +20,8 @@
     if (item) item.classList.add("selected");
     marks(n).forEach((m) => m.classList.add("current"));
     const first = item && item.dataset.mark ? document.getElementById(item.dataset.mark) : null;
-    if (scrollText && first) first.scrollIntoView({ block: "center" });
-    if (scrollList && item) item.scrollIntoView({ block: "nearest" });
+    if (scrollText && first) scrollWithin(first, true);
+    if (scrollList && item) scrollWithin(item, false);
     if (item) history.replaceState(null, "", "#draft-" + n);
   }
   document.addEventListener("click", (event) => {
