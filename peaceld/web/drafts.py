@@ -51,6 +51,7 @@ class DraftCard:
     marks: list[str]  # ids of its highlights, one per span found in the text
     missing: list[tuple[int, int]]  # spans that lie in no passage of the text
     at: str  # the passages it cites
+    review: str  # the review command of its file
     accept: str  # the commands that accept or drop it
     drop: str
 
@@ -174,7 +175,7 @@ class DraftSources:
             cited = ", ".join(map(_shown, at if isinstance(at, list) else [at])) if at else "?"
             review = f"peaceld facts review {shlex.quote(shown_path)}"
             cards.append(DraftCard(d, values, marks.get(d.number, []), missing.get(d.number, []),
-                                   cited, f"{review} --accept {d.line}",
+                                   cited, review, f"{review} --accept {d.line}",
                                    f"{review} --drop {d.line}"))
         return DraftPage(name, file, shown_path, passages, cards)
 
