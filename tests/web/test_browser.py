@@ -40,16 +40,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``peaceld serve`` on a free loopback port over a fresh build; yields its base URL."""
     dist = tmp_path_factory.mktemp("kg")
     build(bundled_root(), out_dir=dist, validate=False)
+    yield from serving(dist, ["--dist", str(dist)], "/")
+
+
+def serving(folder: Path, args: list[str], ready: str) -> Iterator[str]:
+    """``peaceld serve ARGS`` run in ``folder`` on a free loopback port, until the caller is
+    done; yields its base URL once ``ready`` answers."""
     port = free_port()
-    log = dist / "serve.log"
+    log = folder / "serve.log"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "peaceld", "serve", "--dist", str(dist),
+        proc = subprocess.Popen([sys.executable, "-m", "peaceld", "serve", *args,
                                  "--port", str(port), "--workers", "1"],
-                                stdout=out, stderr=subprocess.STDOUT, env=env)
+                                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http(base + "/", proc, 60, log)
+        wait_for_http(base + ready, proc, 60, log)
         yield base
     finally:
         stop(proc)
@@ -216,20 +222,9 @@ def drafts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     drafted.parent.mkdir()
     result = CliRunner().invoke(main, ["facts", "draft", str(article), "-o", str(drafted)])
     assert result.exit_code == 0, result.output
-    port = free_port()
-    log = root / "serve.log"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "peaceld", "serve", "--dist",
-                                 str(root / "dist"), "--port", str(port), "--workers", "1",
-                                 "--drafts", "facts/" + drafted.name, "-a", "articles"],
-                                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(base + "/drafts/", proc, 60, log)
+    for base in serving(root, ["--dist", "dist", "--drafts", "facts/" + drafted.name,
+                               "-a", "articles"], "/drafts/"):
         yield base, drafted
-    finally:
-        stop(proc)
 
 
 def test_a_clicked_draft_emphasises_its_span_and_a_clicked_span_its_draft(
