@@ -227,6 +227,7 @@ def drafts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         yield base, drafted
 
 
+@pytest.mark.slow  # about 4 s: drafts article 001, starts a server
 def test_a_clicked_draft_emphasises_its_span_and_a_clicked_span_its_draft(
         page: Any, drafts_server: tuple[str, Path]) -> None:
     base, drafted = drafts_server
