@@ -107,8 +107,20 @@ def _spans(values: dict[str, Any]) -> list[tuple[int, int]]:
     return out
 
 
-def read_drafts(path: Path, articles: list[Path] | None = None) -> list[Draft]:
-    """The drafts of a facts file, in file order, each with its cited passages' text when the
+@dataclass
+class DraftFile:
+    """A facts file with drafts: its article (id, title, text when found) and its drafts."""
+
+    path: Path
+    article: str
+    title: str
+    text: str | None  # the article's text, None when it was not found
+    facts: int  # how many facts the file holds, drafts included
+    drafts: list[Draft]
+
+
+def read_draft_file(path: Path, articles: list[Path] | None = None) -> DraftFile:
+    """A facts file and its drafts, in file order, each with its cited passages' text when the
     article and its passage table are found (beside the file, or as ``facts check`` looks)."""
     doc = load_yaml(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("facts"), list):
@@ -116,7 +128,8 @@ def read_drafts(path: Path, articles: list[Path] | None = None) -> list[Draft]:
     lines = path.read_text(encoding="utf-8").splitlines()
     items = [item for item in doc["facts"] if isinstance(item, dict)]
     ends = _blocks(lines, [item["__line__"] for item in items])
-    article = str((doc.get("article") or {}).get("id", ""))
+    head = doc.get("article") if isinstance(doc.get("article"), dict) else {}
+    article = str(head.get("id", ""))
     passages = _passage_table(path, article)
     text = _article_text(path, article, articles or [])
     drafts = []
@@ -134,7 +147,12 @@ def read_drafts(path: Path, articles: list[Path] | None = None) -> list[Draft]:
                             _subject(values), mark, values,
                             "\n".join(lines[start - 1:ends[start] - 1]), shown,
                             _spans(values)))
-    return drafts
+    return DraftFile(path, article, str(head.get("title", "")), text, len(items), drafts)
+
+
+def read_drafts(path: Path, articles: list[Path] | None = None) -> list[Draft]:
+    """The drafts of a facts file, in file order (see ``read_draft_file``)."""
+    return read_draft_file(path, articles).drafts
 
 
 def _passage_table(path: Path, article: str) -> dict[str, tuple[int, int]]:
@@ -241,4 +259,5 @@ def _check_text(path: Path, text: str) -> None:
                                file=path, line=exc.line) from None
 
 
-__all__ = ["DECISIONS", "Decision", "Draft", "ReviewResult", "apply_decisions", "read_drafts"]
+__all__ = ["DECISIONS", "Decision", "Draft", "DraftFile", "ReviewResult", "apply_decisions",
+           "read_draft_file", "read_drafts"]

@@ -36,9 +36,19 @@ def _dist(project_dir: Path | None, dist: Path | None) -> Path:
 @click.option("--workers", default=None, type=click.IntRange(1, 64),
               help="Most query worker processes, started as concurrent queries need them "
                    "(default: 4 per core, at most 8).")
+@click.option("--drafts", "drafts", multiple=True, type=click.Path(exists=True, path_type=Path),
+              metavar="FILE",
+              help="Also show this drafted facts file (or every facts file of this folder) "
+                   "beside its article text, at /drafts/; repeatable. Off by default: the "
+                   "articles' sentences never enter the published graph (only passage ids and "
+                   "offsets do), so the server publishes no article text unless asked.")
+@click.option("-a", "--articles", "articles", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="With --drafts: a folder with the article texts (ARTICLE-ID.txt), as for "
+                   "'peaceld facts review -a'; repeatable.")
 def serve_cmd(project_dir: Path | None, host: str, port: int, base_iri: str,
               dist: Path | None, timeout: float, max_results: int, max_request: int,
-              workers: int | None) -> None:
+              workers: int | None, drafts: tuple[Path, ...], articles: tuple[Path, ...]) -> None:
     """Serve the knowledge graph as linked data: pages, RDF documents and SPARQL.
 
     Read-only. Every IRI under the base IRI is served at the same path
@@ -46,31 +56,42 @@ def serve_cmd(project_dir: Path | None, host: str, port: int, base_iri: str,
     negotiation: HTML for browsers, Turtle, N-Triples, JSON-LD, RDF/XML, or TriG/N-Quads
     with the provenance graphs. /sparql is a SPARQL 1.1 Protocol endpoint (no updates, no
     SERVICE, with a timeout and a result cap); /query is a query page with the library.
+    With --drafts, /drafts/ shows drafted facts beside their article, evidence highlighted,
+    with the 'peaceld facts review' command that accepts or drops each (the server never
+    writes the file).
 
     \b
     Examples:
       peaceld build && peaceld serve             # http://127.0.0.1:8000/
       peaceld serve my-project --port 8080
       peaceld serve --timeout 30 --max-results 50000
+      peaceld serve --drafts facts/unficyp.yaml -a articles/   # http://127.0.0.1:8000/drafts/
       curl -H 'Accept: text/turtle' -L http://127.0.0.1:8000/id/operation/unmil
     """
     import uvicorn
 
+    from ..web.drafts import DraftSources
     from ..web.serve import SAFE_HOSTS, create_app, default_workers, settings_for
 
     if not base_iri.endswith("/"):
         raise PeaceldError(f"--base-iri {base_iri!r} must end with '/'")
+    if articles and not drafts:
+        raise PeaceldError("-a/--articles is only used with --drafts")
+    shown = DraftSources(list(drafts), list(articles)) if drafts else None  # checked first
     location = _dist(project_dir, dist)
     settings = settings_for(location, base_iri, project_dir, timeout=timeout,
                             max_results=max_results, max_request=max_request,
-                            workers=workers or default_workers())
+                            workers=workers or default_workers(), drafts=shown)
     app = create_app(settings)
     app.state.peaceld.pool.start(2)
     if not SAFE_HOSTS.match(host):
         click.echo(f"warning: binding {host}: anyone who can reach this machine can read the "
                    "graph and run queries", err=True)
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"peaceld: serving {location} at http://{shown}:{port}/  (Ctrl-C stops)")
+    where = f"[{host}]" if ":" in host else host
+    click.echo(f"peaceld: serving {location} at http://{where}:{port}/  (Ctrl-C stops)")
+    if shown is not None:
+        click.echo(f"peaceld: {len(shown.files)} drafted facts file(s) at "
+                   f"http://{where}:{port}/drafts/ (read-only)")
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:

@@ -15,6 +15,7 @@ import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ..namespaces import ONTOLOGY, PLD
+from .drafts import DraftSources
 from .pages import (
     DEFAULT,
     DEFINITIONS,
@@ -115,8 +116,9 @@ class Renderer:
 
     def __init__(self, view: GraphView, links: Links, title: str = "peaceld",
                  queries: dict[str, Any] | None = None, dumps: list[tuple[str, str]] | None = None,
-                 live: bool = True) -> None:
+                 live: bool = True, drafts: DraftSources | None = None) -> None:
         self.view = view
+        self.drafts = drafts
         self.links = links
         self.title = title
         self.queries = queries or {}
@@ -132,7 +134,7 @@ class Renderer:
             site_title=self.title, link=lambda iri: links.iri(iri, kinds.get(iri, "")),
             base=self.links.base,
             page=links.page, doc=links.doc, live=self.live, formats=FORMAT_NAMES,
-            compact=compact,
+            compact=compact, drafts_served=self.drafts is not None,
             here=here, **context)
 
     def class_kinds(self) -> dict[str, str]:
@@ -191,6 +193,14 @@ class Renderer:
                     "text": q.text} for q in sorted(self.queries.values(), key=lambda q: q.title)]
         return self._render("query.html", here, library=library, endpoint=endpoint,
                             library_json=json.dumps(library).replace("<", "\\u003c"))
+
+    def drafts_index(self, here: str = "/drafts/") -> str:
+        assert self.drafts is not None
+        return self._render("drafts.html", here, files=self.drafts.index())
+
+    def draft_file(self, name: str, here: str) -> str | None:
+        found = self.drafts.page(name) if self.drafts is not None else None
+        return None if found is None else self._render("draft.html", here, p=found)
 
     def error(self, status: int, message: str, here: str = "/") -> str:
         return self._render("error.html", here, status=status, message=message)

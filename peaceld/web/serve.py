@@ -37,6 +37,7 @@ from ..errors import PeaceldError
 from ..export import CONTEXT_FILE, describe
 from ..namespaces import ONTOLOGY, PLD
 from ..query import NamedQuery, prepare, service_calls
+from .drafts import DraftSources
 from .pages import BASE_IRI, DOCUMENTS, WEB, GraphView, document
 from .render import Links, Renderer
 from .sparql import MAX_REQUEST, MAX_RESULTS, TIMEOUT, QueryFailed, QueryPool, negotiate
@@ -63,6 +64,8 @@ class Settings:
     max_results: int = MAX_RESULTS
     max_request: int = MAX_REQUEST
     workers: int = 2
+    #: ``--drafts``: drafted facts files shown under /drafts/ (None: no such pages).
+    drafts: DraftSources | None = None
 
 
 DUMPS = {"peaceld.ttl": "text/turtle", "peaceld.trig": "application/trig",
@@ -90,7 +93,7 @@ class App:
             dumps = [(name, f"/id/dataset/{self.dataset}/dump/{name}") for name in DUMPS
                      if (settings.dist / name).is_file()]
         self.renderer = Renderer(self.view, Links(self.base), str(settings.meta.get(
-            "title", "peaceld")), settings.queries, dumps)
+            "title", "peaceld")), settings.queries, dumps, drafts=settings.drafts)
         self.pool = QueryPool(settings.store, settings.workers)
         # what every page needs once (the classes and their counts, the search index) is
         # computed now, beside the first requests, not inside the first visitor's request
@@ -131,6 +134,17 @@ class App:
         name = request.path_params["name"]
         found = self.renderer.scheme(PLD + name, f"/scheme/{name}")
         return self.html(found) if found else self.not_found(f"a concept scheme {name}")
+
+    def drafts_index(self, request: Request) -> Response:
+        return self.html(self.renderer.drafts_index())
+
+    def draft_file(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        try:
+            found = self.renderer.draft_file(name, f"/drafts/{name}")
+        except PeaceldError as exc:  # the file changed since the server started
+            return self.html(self.renderer.error(500, str(exc)), 500)
+        return self.html(found) if found else self.not_found(f"a drafts file {name}")
 
     @functools.cached_property
     def void(self) -> bytes:
@@ -324,6 +338,9 @@ def create_app(settings: Settings) -> Starlette:
         Route("/.well-known/void", app_state.void_doc),
         Route("/context.jsonld", app_state.context),
         Route("/id/dataset/{dataset:str}/dump/{name:str}", app_state.dump),
+        *([Route("/drafts", lambda request: RedirectResponse("/drafts/", 308)),
+           Route("/drafts/", app_state.drafts_index),
+           Route("/drafts/{name:str}", app_state.draft_file)] if settings.drafts else []),
         Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
         Route("/{path:path}", app_state.resource),
     ]

@@ -5,7 +5,8 @@ Nothing is downloaded at run time: Playwright drives the system Chromium
 host other than the test server is recorded and fails the test. Skipped when Playwright or
 Chromium is missing, failed instead under CI (``PEACELD_CI=1``).
 
-``PEACELD_SCREENSHOTS=DIR`` saves a screenshot of the entity page there (docs/ uses it).
+``PEACELD_SCREENSHOTS=DIR`` saves screenshots of the entity page and of the drafts page
+there (docs/ uses them).
 """
 
 from __future__ import annotations
@@ -43,16 +44,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``peaceld serve`` on a free loopback port over a fresh build; yields its base URL."""
     dist = tmp_path_factory.mktemp("kg")
     build(bundled_root(), out_dir=dist, validate=False)
+    yield from serving(dist, ["--dist", str(dist)], "/")
+
+
+def serving(folder: Path, args: list[str], ready: str) -> Iterator[str]:
+    """``peaceld serve ARGS`` run in ``folder`` on a free loopback port, until the caller is
+    done; yields its base URL once ``ready`` answers."""
     port = free_port()
-    log = dist / "serve.log"
+    log = folder / "serve.log"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "peaceld", "serve", "--dist", str(dist),
+        proc = subprocess.Popen([sys.executable, "-m", "peaceld", "serve", *args,
                                  "--port", str(port), "--workers", "1"],
-                                stdout=out, stderr=subprocess.STDOUT, env=env)
+                                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http(base + "/", proc, 60, log)
+        wait_for_http(base + ready, proc, 60, log)
         yield base
     finally:
         stop(proc)
@@ -73,7 +80,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture()
-def page(browser: Any, server: str) -> Iterator[Any]:
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page that may only reach loopback servers and must raise no script error."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     outside: list[str] = []
 
@@ -196,3 +204,70 @@ def test_an_edited_query_runs_from_the_editor(page: Any, server: str) -> None:
     page.click("#run")
     page.wait_for_selector("table.results tbody tr")
     assert "UNMIL" in page.locator("table.results tbody td").all_inner_texts()
+
+
+@pytest.fixture(scope="module")
+def drafts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """``peaceld serve --drafts`` over an empty build, showing what ``peaceld facts draft``
+    drafts from article 001; yields the base URL and the drafted file."""
+    from click.testing import CliRunner
+    from conftest import shared
+
+    from peaceld.cli import main
+
+    seeds = shared("seeds")
+    root = tmp_path_factory.mktemp("drafts")
+    (root / "dist").mkdir()
+    (root / "dist" / "peaceld.nq").write_text("", encoding="utf-8")
+    article = root / "articles" / "001_dc7105e24f5d1192.txt"
+    article.parent.mkdir()
+    article.write_bytes((seeds / article.name).read_bytes())
+    drafted = root / "facts" / "001_dc7105e24f5d1192.yaml"
+    drafted.parent.mkdir()
+    result = CliRunner().invoke(main, ["facts", "draft", str(article), "-o", str(drafted)])
+    assert result.exit_code == 0, result.output
+    for base in serving(root, ["--dist", "dist", "--drafts", "facts/" + drafted.name,
+                               "-a", "articles"], "/drafts/"):
+        yield base, drafted
+
+
+@pytest.mark.slow  # about 4 s: drafts article 001, starts a server
+def test_a_clicked_draft_emphasises_its_span_and_a_clicked_span_its_draft(
+        page: Any, drafts_server: tuple[str, Path]) -> None:
+    base, drafted = drafts_server
+    before = drafted.read_bytes()
+    page.goto(base + "/drafts/")
+    page.locator("table.drafts-index a").first.click()
+    page.wait_for_url("**/drafts/001_dc7105e24f5d1192")
+    items = page.locator("li.draft[data-mark]")
+    assert items.count() > 20
+    assert page.locator("mark.current").count() == 0
+    item = items.nth(12)
+    number, mark = item.get_attribute("data-draft"), item.get_attribute("data-mark")
+    item.locator("dl.values").click()
+    highlight = page.locator(f"mark#{mark}")
+    assert "current" in (highlight.get_attribute("class") or "").split()
+    assert "selected" in (item.get_attribute("class") or "").split()
+    assert page.locator("mark.current").count() == page.locator(
+        f'mark[data-draft="{number}"]').count()  # its span (all pieces), nothing else
+    assert page.locator("li.draft.selected").count() == 1
+    box, pane = highlight.bounding_box(), page.locator("section.article-text").bounding_box()
+    assert box is not None and pane is not None
+    assert pane["y"] <= box["y"] <= pane["y"] + pane["height"]  # scrolled into view
+    assert page.url.endswith(f"#draft-{number}")
+    assert page.evaluate("window.scrollY") == 0  # only the article's pane scrolled
+    assert f"peaceld facts review facts/{drafted.name} --accept " in item.inner_text()
+    shots = os.environ.get("PEACELD_SCREENSHOTS")
+    if shots:
+        page.screenshot(path=str(Path(shots) / "drafts-page.png"))
+    # and the other way: a highlight in the text selects its draft
+    first = page.locator("li.draft[data-mark]").first
+    other = page.locator(f"mark#{first.get_attribute('data-mark')}")
+    other.scroll_into_view_if_needed()
+    innermost = other.locator("mark").count() == 0
+    other.click()
+    if innermost:
+        assert "selected" in (first.get_attribute("class") or "").split()
+    assert page.locator("li.draft.selected").count() == 1
+    assert highlight.get_attribute("class") in (None, "")
+    assert drafted.read_bytes() == before  # read-only
