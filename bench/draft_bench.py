@@ -40,7 +40,8 @@ import pyoxigraph as ox
 
 from peaceld.drafting import DraftResult, draft_article, project_lexicon, render_fact, render_file
 from peaceld.drafting.lexicon import phrase_key
-from peaceld.grounding import check_files, map_each_fact
+from peaceld.evidence import map_each_fact
+from peaceld.grounding import check_files
 from peaceld.mapper import Mapper, open_mapping
 from peaceld.namespaces import PREFIXES
 from peaceld.project import find_project

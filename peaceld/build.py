@@ -22,7 +22,8 @@ import pyoxigraph as ox
 
 from .atomic import write_folder
 from .errors import PeaceldError
-from .grounding import GroundingReport, article_dirs, check_files, evidence_quads, fact_subjects
+from .evidence import evidence_quads, fact_subjects
+from .grounding import GroundingReport, article_dirs, check_files
 from .mapping import Mapper, Mapping, open_mapping, run_mapping
 from .namespaces import ONTOLOGY_GRAPH, PREFIXES, SOURCES_GRAPH, curie
 from .project import ProjectFolder, find_project

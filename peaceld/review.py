@@ -36,7 +36,8 @@ import pyoxigraph as ox
 from .atomic import write_atomic
 from .build import default_out_dir
 from .errors import PeaceldError, inert
-from .grounding import FactResult, article_dirs, check_files, map_each_fact, read_articles
+from .evidence import map_each_fact
+from .grounding import FactResult, article_dirs, check_files, read_articles
 from .mapping import Mapper, open_mapping
 from .namespaces import ONTOLOGY_GRAPH, PLD, PREFIXES, SOURCES_GRAPH
 from .passages import digest
