@@ -16,7 +16,7 @@ from peaceld.grounding import check_project
 from peaceld.project import bundled_root
 
 ROOT = bundled_root()
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 ARTICLE = "001_dc7105e24f5d1192"
 OA = "http://www.w3.org/ns/oa#"
 
