@@ -49,7 +49,7 @@ MAX_PHRASE = 8
 SUBJECT_KINDS = ("operation", "practice", "organisation")
 PLACE_KINDS = ("place", "state")
 #: Concepts drafted only when their subject is named in their own sentence.
-SAME_SENTENCE_ONLY = frozenset({"objective", "success-factor", "operation-type", "component"})
+SAME_SENTENCE_ONLY = frozenset({"success-factor", "operation-type", "component"})
 #: How an article about one operation refers back to it ("the force", "this mission").
 BACK_REFERENCES = ("the force", "this force", "the operation", "this operation", "the mission",
                    "this mission", "the peacekeepers")
@@ -130,16 +130,18 @@ PLACE_NAMED = re.compile(r"\b((?:UN|United Nations)(?:\s+peacekeeping)?\s+(?:mis
 TITLE_PREFIX = re.compile(r"^(?:understanding\s+)?(?:the\s+)?(?:(?:role|impact|importance|"
                           r"future|evolution|history|significance)(?:\s+and\s+)?)+\s+of\s+",
                           re.IGNORECASE)
-#: What makes a mentioned concept a claim: words of purpose just before an objective, of
-#: guidance around a principle, of difficulty around a challenge, of what works around a
-#: success factor, of verdict before an outcome. Without them a concept is only mentioned.
+#: What makes a mentioned concept a claim: words of aim earlier in an objective's sentence
+#: (else words of bringing about make it an effect: ``EFFECT_CUE``), of guidance around a
+#: principle, of difficulty around a challenge, of what works around a success factor, of
+#: verdict before an outcome. Without them a concept is only mentioned.
 #: (pattern, where): "before" is the 60 characters before the concept in its sentence,
-#: "sentence" the whole sentence (or the section heading).
+#: "earlier" the sentence up to the concept ("aim to restore order, rebuild institutions and
+#: create ..."), "sentence" the whole sentence (or the section heading).
 CUES: dict[str, tuple[re.Pattern[str], str]] = {
     "objective": (re.compile(
         r"\b(aim|goal|purpose|objective|seek|sought|strive|striv|intend|in order|so as|"
         r"dedicated|pursu|toward|mandated to|tasked|design|mission to|commit)\w*\b",
-        re.IGNORECASE), "before"),
+        re.IGNORECASE), "earlier"),
     "principle": (re.compile(r"\b(principl|guid|adher|uphold|respect|based on|grounded|comply|"
                              r"complian|abid|observ|accordance|fundamental|cornerstone|norm|"
                              r"legitima|legal)\w*", re.IGNORECASE), "sentence"),
@@ -780,6 +782,8 @@ class Drafter:
         sentence = view.sentences[index]
         if where == "before":
             return bool(pattern.search(self.text[max(sentence.start, m.start - 60):m.start]))
+        if where == "earlier":
+            return bool(pattern.search(self.text[sentence.start:m.start]))
         text = self.text[sentence.start:m.start] + " " + self.text[m.end:sentence.end]
         return bool(pattern.search(text) or pattern.search(view.heading or ""))
 
