@@ -11,6 +11,10 @@ model's organisations and places), and then proposes facts with a few general ru
   first such mention (``rules``); failing that the subject of an earlier sentence of the same
   passage; failing that the topic of the section (its heading) or of the article (its
   title), then marked ``basis: inferred`` with the reason;
+* an **objective** concept is an aim with words of aim earlier in its sentence ("aims to",
+  "seeks"), else an **effect** with words of bringing about before it ("helps create",
+  "fosters", ", reducing ..."): ``effects`` of its subject, ``supports`` of a principle or a
+  fact of kind ``effect`` of an activity that is the sentence's subject;
 * an **operation** gets its host (a place in its sentence after "in"/"to", or the place the
   reference data gives for it), its lead and authorising body (an organisation the sentence
   names with "led by"/"authorised by", in the operation's name, or the one the reference data
