@@ -11,6 +11,10 @@ model's organisations and places), and then proposes facts with a few general ru
   first such mention (``rules``); failing that the subject of an earlier sentence of the same
   passage; failing that the topic of the section (its heading) or of the article (its
   title), then marked ``basis: inferred`` with the reason;
+* an **objective** concept is an aim with words of aim earlier in its sentence ("aims to",
+  "seeks"), else an **effect** with words of bringing about before it ("helps create",
+  "fosters", ", reducing ..."): ``effects`` of its subject, ``supports`` of a principle or a
+  fact of kind ``effect`` of an activity that is the sentence's subject;
 * an **operation** gets its host (a place in its sentence after "in"/"to", or the place the
   reference data gives for it), its lead and authorising body (an organisation the sentence
   names with "led by"/"authorised by", in the operation's name, or the one the reference data
@@ -49,7 +53,7 @@ MAX_PHRASE = 8
 SUBJECT_KINDS = ("operation", "practice", "organisation")
 PLACE_KINDS = ("place", "state")
 #: Concepts drafted only when their subject is named in their own sentence.
-SAME_SENTENCE_ONLY = frozenset({"objective", "success-factor", "operation-type", "component"})
+SAME_SENTENCE_ONLY = frozenset({"success-factor", "operation-type", "component"})
 #: How an article about one operation refers back to it ("the force", "this mission").
 BACK_REFERENCES = ("the force", "this force", "the operation", "this operation", "the mission",
                    "this mission", "the peacekeepers")
@@ -77,43 +81,51 @@ CONCEPT_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
 #: articles (python -m bench.draft_bench; BENCHMARKS.md, "Drafting facts"), rounded.
 CONFIDENCE: dict[str, float] = {
     'acronym: NAME (ACRONYM)': 0.90,
-    'activity: concept credited to the article topic': 0.54,
-    'activity: concept credited to the section topic': 0.29,
-    'activity: concept in the passage of its grammatical subject': 0.47,
-    'activity: concept in the passage of its subject': 0.33,
-    'activity: concept in the sentence of its grammatical subject': 0.50,
-    'activity: concept in the sentence of its subject': 0.30,
-    'can_authorise: ORG authorises TYPE': 0.75,
-    'challenge: concept credited to the article topic': 0.56,
+    'activity: concept credited to the article topic': 0.61,
+    'activity: concept credited to the section topic': 0.64,
+    'activity: concept in the passage of its grammatical subject': 0.50,
+    'activity: concept in the passage of its subject': 0.45,
+    'activity: concept in the sentence of its grammatical subject': 0.71,
+    'activity: concept in the sentence of its subject': 0.33,
+    'can_authorise: ORG authorises TYPE': 0.80,
+    'challenge: concept credited to the article topic': 0.86,
     'challenge: concept credited to the section topic': 0.88,
-    'challenge: concept in the passage of its grammatical subject': 0.88,
+    'challenge: concept in the passage of its grammatical subject': 0.89,
     'challenge: concept in the passage of its subject': 0.75,
     'challenge: concept in the sentence of its grammatical subject': 0.67,
-    'challenge: concept in the sentence of its subject': 0.36,
+    'challenge: concept in the sentence of its subject': 0.57,
     'component: concept in the sentence of its grammatical subject': 0.67,
-    'component: concept in the sentence of its subject': 0.20,
+    'component: concept in the sentence of its subject': 0.25,
+    'effect: concept credited to the article topic': 0.40,
+    'effect: concept in the passage of its grammatical subject': 0.38,
+    'effect: concept in the sentence of its grammatical subject': 0.39,
     "host: PLACE in the operation's name": 0.88,
     "host: the reference host named in the operation's sentence": 0.67,
     "lead: ORG in the operation's name": 0.86,
     'lead: ORG-led operation': 0.67,
-    'objective: concept in the sentence of its grammatical subject': 0.17,
-    'objective: concept in the sentence of its subject': 0.30,
+    'objective: concept credited to the article topic': 0.25,
+    'objective: concept credited to the section topic': 0.36,
+    'objective: concept in the passage of its grammatical subject': 0.57,
+    'objective: concept in the passage of its subject': 0.57,
+    'objective: concept in the sentence of its grammatical subject': 0.27,
+    'objective: concept in the sentence of its subject': 0.53,
     'operation-type: concept in the sentence of its subject': 0.50,
     "outcome factor: a success factor or challenge in the outcome's sentence": 0.57,
     'outcome: a passage of cases judged together': 0.83,
     'outcome: the outcome word nearest the operation in its sentence': 0.83,
     'practice: operation in a passage about the topic': 0.71,
-    'principle: concept credited to the article topic': 0.55,
-    'principle: concept credited to the section topic': 0.29,
+    'principle: concept credited to the article topic': 0.70,
+    'principle: concept credited to the section topic': 0.43,
     'principle: concept in the passage of its grammatical subject': 0.67,
-    'principle: concept in the passage of its subject': 0.50,
+    'principle: concept in the passage of its subject': 0.75,
     'principle: concept in the sentence of its grammatical subject': 0.20,
-    'principle: concept in the sentence of its subject': 0.08,
+    'principle: concept in the sentence of its subject': 0.32,
     'related: PRACTICE and PRACTICE': 0.33,
     'start_year: established/deployed in YEAR': 0.67,
-    'success-factor: concept in the sentence of its grammatical subject': 0.25,
-    'success-factor: concept in the sentence of its subject': 0.12,
-    'supports: organisation as subject, practice in its sentence': 0.38,
+    'success-factor: concept in the sentence of its grammatical subject': 0.67,
+    'success-factor: concept in the sentence of its subject': 0.42,
+    'supports: organisation as subject, practice in its sentence': 0.58,
+    'supports: principle as subject, effect in its sentence': 0.62,
     "years: YEAR-YEAR in the operation's sentence": 0.75,
 }
 DEFAULT_CONFIDENCE = 0.5
@@ -130,17 +142,18 @@ PLACE_NAMED = re.compile(r"\b((?:UN|United Nations)(?:\s+peacekeeping)?\s+(?:mis
 TITLE_PREFIX = re.compile(r"^(?:understanding\s+)?(?:the\s+)?(?:(?:role|impact|importance|"
                           r"future|evolution|history|significance)(?:\s+and\s+)?)+\s+of\s+",
                           re.IGNORECASE)
-#: What makes a mentioned concept a claim: words of purpose just before an objective, of
-#: guidance around a principle, of difficulty around a challenge, of what works around a
-#: success factor, of verdict before an outcome. Without them a concept is only mentioned.
+#: What makes a mentioned concept a claim: words of aim earlier in an objective's sentence
+#: (else words of bringing about make it an effect: ``EFFECT_CUE``), of guidance around a
+#: principle, of difficulty around a challenge, of what works around a success factor, of
+#: verdict before an outcome. Without them a concept is only mentioned.
 #: (pattern, where): "before" is the 60 characters before the concept in its sentence,
-#: "sentence" the whole sentence (or the section heading).
+#: "earlier" the sentence up to the concept ("aim to restore order, rebuild institutions and
+#: create ..."), "sentence" the whole sentence (or the section heading).
 CUES: dict[str, tuple[re.Pattern[str], str]] = {
     "objective": (re.compile(
-        r"\b(aim|goal|purpose|objective|seek|strive|intend|in order|so as|dedicated|"
-        r"promot|foster|ensur|achiev|pursu|restor|maintain|build|establish|creat|enhanc|"
-        r"strengthen|advanc|preserv|rebuild|toward|contribut\w* to)\w*\b", re.IGNORECASE),
-        "before"),
+        r"\b(aim|goal|purpose|objective|seek|sought|strive|striv|intend|in order|so as|"
+        r"dedicated|pursu|toward|mandated to|tasked|design|mission to|commit)\w*\b",
+        re.IGNORECASE), "earlier"),
     "principle": (re.compile(r"\b(principl|guid|adher|uphold|respect|based on|grounded|comply|"
                              r"complian|abid|observ|accordance|fundamental|cornerstone|norm|"
                              r"legitima|legal)\w*", re.IGNORECASE), "sentence"),
@@ -158,6 +171,23 @@ CUES: dict[str, tuple[re.Pattern[str], str]] = {
                            r"considered|seen as|regarded as|ended|end|met with)\b",
                            re.IGNORECASE), "before"),
 }
+#: What makes an objective concept an *effect* (``effects``, pld:hasEffect): words of bringing
+#: about just before it or opening its own phrase ("helps create a secure environment",
+#: "fostering trust", ", reducing the risk"). Aim words (``CUES["objective"]``) win over them.
+EFFECT_CUE = re.compile(
+    r"\b(help|creat|foster|reduc|enhanc|promot|contribut\w* to|ensur|facilitat|strengthen|"
+    r"lead to|leads to|led to|leading to|result\w* in|restor|maintain|build|built|establish|"
+    r"achiev|advanc|preserv|rebuild|improv|enabl|bolster|mitigat|prevent|secur|sustain|"
+    r"consolidat|legitimi[sz]|alleviat|stabili[sz]|boost|bring|brought|pav\w* the way|"
+    r"allow|support|provid|deliver|protect|encourag|increas|lower|curb|end|ending|ended|"
+    r"produc|yield|generat|instil|reinforc|underpin|cultivat|nurtur|deepen|spur|driv|"
+    r"lay|laid|open|rais|reviv|revitali[sz])\w*\b", re.IGNORECASE)
+EFFECT_WINDOW = 60
+#: Concepts that can bring an effect about as the subject of its sentence.
+AGENT_KINDS = ("principle", "activity")
+#: Where an effect goes, by the kind of its subject.
+EFFECT_FIELDS = {"operation": ("operation", "effects"), "practice": ("practice", "effects"),
+                 "organisation": ("organisation", "effects")}
 Progress = Callable[[str], None]
 
 
@@ -599,26 +629,42 @@ class Drafter:
         subject = self._subject_of(view, index)
         if subject is not None and subject.entry == m.entry:
             return None
-        if not self._cued(view, index, m, section_topic):
+        role = m.entry.kind
+        if role == "objective" and not self._cued(view, index, m, section_topic):
+            role = "effect" if self._effect_cued(view, index, m) else ""
+        if not role or role != "effect" and not self._cued(view, index, m, section_topic):
             return None
+        if role == "effect":
+            agent = self._effect_agent(view, index, m, subject)
+            if agent is not None:
+                return self._agent_effect(view, agent, m)
         if m.entry.kind == "outcome":  # judged per operation: see _outcomes
             return None
-        if m.entry.kind in SAME_SENTENCE_ONLY and (subject is None or subject.sentence != index):
+        if role == "effect" and subject is not None and subject.sentence == index and (
+                subject.start > m.start):
+            return None  # "enhancing the effectiveness of peacekeeping": what is affected
+        if (role == "effect" and self.mode == "parse" and subject is not None
+                and subject.subject_score < 2):
+            return None  # "relations with X enhance legitimacy": measured 14 right in 67
+        if role == "effect" and subject is None and section_topic is not None:
+            return None  # measured: 2 right in 22
+        if role in SAME_SENTENCE_ONLY and (subject is None or subject.sentence != index):
             return None  # measured: too often wrong when read from further away
         entry = subject.entry if subject is not None else (section_topic or self.topic)
         if entry is None:
             return None
-        target = CONCEPT_FIELDS.get((m.entry.kind, entry.kind))
+        target = (EFFECT_FIELDS.get(entry.kind) if role == "effect"
+                  else CONCEPT_FIELDS.get((m.entry.kind, entry.kind)))
         if target is None:
             return None
         if subject is None:
             where = "section's heading" if section_topic is not None else "article's title"
             reason = (f"The passage does not name what it speaks of; the drafter read it as the "
                       f"topic of the {where}, {self.info(entry).name}.")
-            rule = f"{m.entry.kind}: concept credited to the {where.split(chr(39))[0]} topic"
+            rule = f"{role}: concept credited to the {where.split(chr(39))[0]} topic"
             return self._fact(view, target, entry, m, None, rule, reason)
         same = subject.sentence == index
-        rule = (f"{m.entry.kind}: concept in the {'sentence' if same else 'passage'} of "
+        rule = (f"{role}: concept in the {'sentence' if same else 'passage'} of "
                 f"its {'grammatical ' if subject.subject_score == 2 else ''}subject")
         return self._fact(view, target, entry, m, subject, rule, None)
 
@@ -699,6 +745,49 @@ class Drafter:
                                           "practice: operation in a passage about the topic"))
         return out
 
+    def _effect_agent(self, view: PassageView, index: int, m: Mention,
+                      subject: Mention | None) -> Mention | None:
+        """The principle or activity that brings an effect about, when one is the subject of the
+        effect's sentence ahead of the operation, practice or organisation ("Impartiality
+        fosters dialogue", "DDR reduces the risk of relapse"); "this principle" at the start
+        of a sentence is the passage's last principle before it."""
+        sentence = view.sentences[index]
+        kinds = (*SUBJECT_KINDS, *AGENT_KINDS)
+        before = [x for x in sentence.mentions if x.end <= m.start and x.entry.kind in kinds]
+        if before:
+            best = sorted(before, key=lambda x: (-x.subject_score, x.start))[0]
+            if best.entry.kind in AGENT_KINDS and (self.mode != "parse" or best.subject_score == 2
+                                                   ) and best.entry != m.entry:
+                return best
+            return None
+        if re.match(r"(?:this|the|such|these)\s+principles?\b",
+                    self.text[sentence.start:m.start], re.IGNORECASE):
+            earlier = [x for x in view.mentions if x.entry.kind == "principle"
+                       and x.sentence < index]
+            if earlier:
+                return earlier[-1]
+        return None
+
+    def _agent_effect(self, view: PassageView, agent: Mention, m: Mention) -> Draft:
+        if agent.entry.kind == "principle":
+            v: dict[str, Any] = {"kind": "principle", "at": view.id,
+                                 "principle": agent.entry.key, "supports": [m.entry.key]}
+            rule = "supports: principle as subject, effect in its sentence"
+        else:
+            v = {"kind": "effect", "at": view.id, "of": agent.entry.key,
+                 "effect": m.entry.key}
+            rule = "effect: activity as subject, effect in its sentence"
+        value = agent if agent.entry.kind == "principle" else m  # a principle is its subject
+        return self._finish(view, v, rule, [agent, m], agent, value, None)
+
+    def _effect_cued(self, view: PassageView, index: int, m: Mention) -> bool:
+        """Words of bringing about just before an objective concept or opening its phrase, or
+        an -ing participle after a comma ("..., reducing the risk of relapse")."""
+        sentence = view.sentences[index]
+        before = self.text[max(sentence.start, m.start - EFFECT_WINDOW):m.start]
+        return bool(EFFECT_CUE.search(before + " " + m.text)
+                    or re.search(r",\s+\w+ing\b[^,;]*$", before))
+
     def _cued(self, view: PassageView, index: int, m: Mention, section_topic: Entry | None
               ) -> bool:
         cue = CUES.get(m.entry.kind)
@@ -708,6 +797,8 @@ class Drafter:
         sentence = view.sentences[index]
         if where == "before":
             return bool(pattern.search(self.text[max(sentence.start, m.start - 60):m.start]))
+        if where == "earlier":
+            return bool(pattern.search(self.text[sentence.start:m.start]))
         text = self.text[sentence.start:m.start] + " " + self.text[m.end:sentence.end]
         return bool(pattern.search(text) or pattern.search(view.heading or ""))
 
@@ -747,7 +838,7 @@ class Drafter:
         first, last = min(sentences), max(sentences)
         span = [view.sentences[first].start, view.sentences[last].end]
         subject_mention = None
-        if kind in ("challenge", "objective", "assessment"):
+        if kind in ("challenge", "objective", "assessment", "effect"):
             subject_mention = subject
         elif kind == "principle":
             subject_mention = value

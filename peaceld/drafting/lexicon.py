@@ -70,7 +70,7 @@ def phrase_key(text: str) -> tuple[str, ...]:
 _FUNCTION_WORDS = ("a an the of in on for to and or with by from at as its their his her this "
                    "that these those be is are was were into among between within")
 FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
-SUFFIXES = ("isations", "isation", "ations", "ation", "ences", "ence", "ances", "ance",
+SUFFIXES = ("isations", "isation", "ations", "ation", "acy", "ences", "ence", "ances", "ance",
             "ments", "ment", "ities", "ity", "ings", "ing", "ives", "ive", "ents", "ent",
             "ants", "ant", "ional", "ions", "ion", "ies", "ied", "ed", "es", "al", "ly", "s", "e")
 
@@ -81,7 +81,13 @@ def root(word: str) -> str:
     w = stem(word)
     for suffix in SUFFIXES:
         if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-            return w[:-len(suffix)]
+            w = w[:-len(suffix)]
+            break
+    # "reduction"/"reducing", "escalation"/"escalate", "stabilising"/"stability"
+    if w.endswith("ct"):
+        w = w[:-1]
+    elif w.endswith(("at", "is")) and len(w) >= 7:
+        w = w[:-2]
     return w
 
 

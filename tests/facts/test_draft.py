@@ -70,6 +70,31 @@ def test_a_small_article_is_drafted_with_its_operation(tmp_path: Path, lexicon, 
     assert report.drafts == len(facts)
 
 
+# Written for this test: an aim, effects of a practice and of a principle.
+EFFECTS = """\
+Peacekeeping
+UN peacekeeping missions aim to restore stability in fragile regions.
+UN peacekeeping helps create a secure environment and fosters reconciliation.
+Impartiality also fosters dialogue among conflicting parties.
+"""
+
+
+@pytest.mark.parametrize("mode", _modes())
+def test_effects_are_told_from_aims(tmp_path: Path, lexicon, mode) -> None:
+    article = tmp_path / "effects.txt"
+    article.write_text(EFFECTS, encoding="utf-8")
+    result = draft_article(article, lexicon=lexicon, mode=mode)
+    facts = [d.fields for d in result.drafts]
+    aims = {(f["of"], f["objective"]) for f in facts if f["kind"] == "objective"}
+    effects = {(f.get("id"), e) for f in facts for e in f.get("effects", [])}
+    assert ("un-peacekeeping", "stability") in aims
+    assert ("un-peacekeeping", "stability") not in effects
+    assert {("un-peacekeeping", "security"), ("un-peacekeeping", "reconciliation")} <= effects
+    assert not {("un-peacekeeping", "security"), ("un-peacekeeping", "reconciliation")} & aims
+    assert any(f["kind"] == "principle" and f["principle"] == "impartiality"
+               and f.get("supports") == ["dialogue"] for f in facts)
+
+
 def test_loose_matching_roots() -> None:
     assert root("diverging") == root("divergent") == root("divergence")
     assert phrase_key("Peacekeeping Operations") == ("peacekeeping", "operation")
