@@ -11,7 +11,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "peaceld"
 #: Lowest first. A module belongs to the layer of the longest prefix that names it.
 LAYERS: list[tuple[str, list[str]]] = [
     ("base", ["peaceld.errors", "peaceld.lexical", "peaceld.namespaces", "peaceld.rowexpr",
-              "peaceld.atomic", "peaceld.records", "peaceld.rdfio", "peaceld.passages"]),
+              "peaceld.atomic", "peaceld.records", "peaceld.rdfio", "peaceld.passages",
+              "peaceld.version"]),
     ("rooms", ["peaceld.mapping", "peaceld.mapper", "peaceld.validation", "peaceld.validate",
                "peaceld.export", "peaceld.store", "peaceld.query", "peaceld.project",
                "peaceld.ontology", "peaceld.grounding", "peaceld.evidence"]),

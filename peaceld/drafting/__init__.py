@@ -1,10 +1,11 @@
 """Draft candidate facts from a plain-text article (``peaceld facts draft``).
 
 ``draft_article()`` reads an article, computes its passages (or reads the passages file
-beside the output), drafts facts with the project's lexicon (:mod:`.lexicon`) and the rules
-of :mod:`.draft`, and returns them; ``write_drafts()`` writes them as a facts file, each
-fact with its draft mark, adding to an existing file only the drafts whose claims it does
-not already hold. Importable without click; nothing is downloaded (see :mod:`.nlp`).
+beside the output), drafts facts with the project's lexicon (:mod:`.lexicon`) and the
+``Drafter`` of :mod:`.draft` (rules in :mod:`.concepts` and :mod:`.relations`), and returns
+them; ``write_drafts()`` writes them as a facts file, each fact with its draft mark, adding
+to an existing file only the drafts whose claims it does not already hold. Importable
+without click; nothing is downloaded (see :mod:`.nlp`).
 """
 
 from __future__ import annotations
