@@ -40,6 +40,7 @@ def in_folder(tmp_path: Path) -> Path:
 # --- the API ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_build_result_is_typed_and_complete(kg: peaceld.Project) -> None:
     result = kg.build(validate=True)
     assert isinstance(result, peaceld.BuildResult)

@@ -78,6 +78,7 @@ def rdflib_graphs(data: bytes, fmt: str) -> dict[str, rdflib.Graph]:
     return {"default": g}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 @pytest.mark.parametrize("part", [pytest.param("all", marks=pytest.mark.slow), "data"])
 def test_every_format_round_trips(quads: list[ox.Quad], fmt: str, part: str) -> None:
@@ -148,6 +149,7 @@ def test_two_exports_in_one_folder_keep_their_own_description(tmp_path: Path,
     assert triples["nt"] != triples["ttl"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["nt", "ttl"])
 @pytest.mark.parametrize("part", GRAPH_PARTS)
 def test_streamed_export_equals_the_in_memory_one(tmp_path: Path, dist: Path, fmt: str,
@@ -438,6 +440,7 @@ def test_store_of_an_older_layout_is_rebuilt(tmp_path: Path, dist: Path) -> None
 # --- a real Oxigraph server -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_push_then_query_the_server_like_the_embedded_store(oxigraph_server: str, dist: Path,
                                                              quads: list[ox.Quad]) -> None:
     runner = CliRunner()

@@ -111,6 +111,7 @@ def test_leak_inputs_outside_the_project_mapping(tmp_path: Path) -> None:
     "SELECT * WHERE { BIND('''a'' # ''' AS ?z)\n SeRvIcE SILENT <{url}/s> { ?s ?p ?o } }",
     "SELECT * WHERE { ?s ?p ?o FILTER(?s<?o) SERVICE<{url}/s>{ ?s ?p ?o } }",
 ])
+@pytest.mark.slow
 def test_leak_service_guard_bypass(dist: Path, text: str) -> None:
     with serving(answer("200 OK", b"{}")) as canary:
         query = text.replace("{url}", canary.url)
@@ -424,6 +425,7 @@ def test_hang_query_memory_cap(dist: Path) -> None:
     assert time.monotonic() - start < 30
 
 
+@pytest.mark.slow
 def test_hang_ctrl_c_stops_a_query_within_a_second(dist: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "peaceld", "query", "--dist", str(dist),
                              "-e", "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"],

@@ -66,6 +66,7 @@ def test_drafts_are_read_only_when_asked(tmp_path: Path) -> None:
     assert everything[-1].values["draft"]["rule"] == "test"
 
 
+@pytest.mark.slow
 def test_a_draft_builds_to_exactly_the_graph_without_it(tmp_path: Path) -> None:
     if not (ROOT.parent / "shared" / "seeds").is_dir():
         pytest.skip("the article texts are not beside the checkout")

@@ -49,6 +49,7 @@ def test_valid_contributions_pass(name: str) -> None:
     assert report.findings == [] and report.conforms
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_each_flawed_contribution_gives_its_finding(name: str) -> None:
     want = EXPECTED[name]
@@ -66,6 +67,7 @@ def test_each_flawed_contribution_gives_its_finding(name: str) -> None:
         f.severity == "Violation" for f in report.findings))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED)[::3] + ["valid-full.ttl"])
 def test_same_findings_as_pyshacl_on_the_corpus(name: str) -> None:
     ours = {f.key() for f in validate_files([CORPUS / name]).findings}

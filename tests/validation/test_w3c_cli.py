@@ -206,12 +206,14 @@ def report_of(name: str, path: Path, entry: Any, fmt: str
     return result.stdout, want
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "path", "entry"), PARAMS)
 def test_json(name: str, path: Path, entry: Any) -> None:
     if (got := report_of(name, path, entry, "json")) is not None:
         _compare(name, from_json(got[0]), got[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "path", "entry"), PARAMS)
 def test_turtle(name: str, path: Path, entry: Any) -> None:
     from pyshacl.validator_conformance import check_sht_result

@@ -86,6 +86,7 @@ def test_negotiate_by_q_and_specificity() -> None:
     ("application/rdf+xml", "rdf"), ("application/trig", "trig"),
     ("application/n-quads", "nq"), ("application/rdf+xml;q=0.5, text/turtle", "ttl"),
 ])
+@pytest.mark.slow
 def test_resource_iri_redirects_303_by_accept(client: TestClient, accept: str | None,
                                               suffix: str) -> None:
     headers = {"Accept": accept} if accept else {}
