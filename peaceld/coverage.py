@@ -14,7 +14,6 @@ curators list the passage as making no claim; then empty lines for the reader's 
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections import defaultdict
 from collections.abc import Iterable
@@ -22,15 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import write_atomic
-from .build import default_out_dir
-from .errors import PeaceldError, inert
-from .grounding import CLAIM_PASSAGE_CHARS, article_dirs, read_articles
+from .errors import inert
+from .grounding import CLAIM_PASSAGE_CHARS, article_dirs
 from .namespaces import PREFIXES
-from .passages import digest
 from .project import find_project
-from .rdfio import load_dataset
 from .records import read_unclaimed
-from .review import PassageInfo, _Labels, _passages, _quote, check_output, claims
+from .review import (
+    PassageInfo,
+    _Labels,
+    _passages,
+    _quote,
+    check_output,
+    claims,
+    load_build,
+    passage_texts,
+)
 
 DEFAULT_PASSAGES = 15
 RDFS_COMMENT = PREFIXES["rdfs"] + "comment"
@@ -86,33 +91,14 @@ def sample_passages(project_dir: Path | None = None, *, size: int = DEFAULT_PASS
     Raises PeaceldError when there is no build, or an article of a drawn passage is missing
     or differs from its passage table.
     """
-    if size < 1:
-        raise PeaceldError(f"the sample size is at least 1, not {size}")
-    project = find_project(project_dir)
-    dist = Path(dist) if dist is not None else default_out_dir(project)
-    dump = dist / "peaceld.nq"
-    if not dump.is_file():
-        raise PeaceldError("no build here: run 'peaceld build' first", file=dist)
-    quads = load_dataset(dump)
-    build_hash = hashlib.sha256(dump.read_bytes()).hexdigest()[:16]
+    project, quads, build_hash = load_build(project_dir, dist, size)
     passages = _passages(quads)
     candidates = sorted((p for p in passages.values() if p.end - p.start > min_chars),
                         key=lambda p: (p.article, p.start))
     picks = random.Random(seed).sample(range(len(candidates)), min(size, len(candidates)))
     drawn = [candidates[i] for i in picks]
 
-    dirs = article_dirs(project.root, articles)
-    needed = {p.article for p in drawn}
-    texts = read_articles(needed, dirs)
-    missing = sorted(needed - set(texts))
-    if missing:
-        looked = ", ".join(str(d) for d in dirs) or "no article folder exists"
-        raise PeaceldError(f"article text not found: {', '.join(m + '.txt' for m in missing)} "
-                           f"(looked in: {looked}; give the folder with -a DIR)")
-    for p in drawn:
-        if p.sha256 and digest(texts[p.article][p.start:p.end]) != p.sha256:
-            raise PeaceldError(f"the article text differs from the build's passage {p.id} "
-                               f"[{p.start}, {p.end}]")
+    texts = passage_texts(drawn, article_dirs(project.root, articles))
 
     reasons: dict[tuple[str, str], str] = {}
     for path in project.fact_files():

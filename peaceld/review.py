@@ -291,32 +291,13 @@ def sample(project_dir: Path | None = None, *, size: int = DEFAULT_SIZE, seed: i
     Raises PeaceldError when there is no build, or an article of a sampled claim is missing
     or differs from its passage table.
     """
-    if size < 1:
-        raise PeaceldError(f"the sample size is at least 1, not {size}")
-    project = find_project(project_dir)
-    dist = Path(dist) if dist is not None else default_out_dir(project)
-    dump = dist / "peaceld.nq"
-    if not dump.is_file():
-        raise PeaceldError("no build here: run 'peaceld build' first", file=dist)
-    quads = load_dataset(dump)
-    build_hash = hashlib.sha256(dump.read_bytes()).hexdigest()[:16]
+    project, quads, build_hash = load_build(project_dir, dist, size)
     every = claims(quads)
     drawn = draw_claims(every, size, seed)
 
     passages = _passages(quads)
-    needed = sorted({passages[c.graph].article for c in drawn})
     dirs = article_dirs(project.root, articles)
-    texts = read_articles(set(needed), dirs)
-    missing = [a for a in needed if a not in texts]
-    if missing:
-        looked = ", ".join(str(d) for d in dirs) or "no article folder exists"
-        raise PeaceldError(f"article text not found: {', '.join(m + '.txt' for m in missing)} "
-                           f"(looked in: {looked}; give the folder with -a DIR)")
-    for c in drawn:
-        p = passages[c.graph]
-        if p.sha256 and digest(texts[p.article][p.start:p.end]) != p.sha256:
-            raise PeaceldError(f"the article text differs from the build's passage {p.id} "
-                               f"[{p.start}, {p.end}]", file=_article_file(p.article, dirs))
+    texts = passage_texts([passages[c.graph] for c in drawn], dirs)
 
     index = _fact_index(project)
     report = check_files(project.fact_files(), dirs)
@@ -333,6 +314,39 @@ def sample(project_dir: Path | None = None, *, size: int = DEFAULT_SIZE, seed: i
                                 labels.label(c.object, c.graph), labels.definition(c.object),
                                 p, text[p.start:p.end], facts))
     return Sample(seed, len(drawn), len(every), build_hash, items)
+
+
+def load_build(project_dir: Path | None, dist: Path | None, size: int
+               ) -> tuple[ProjectFolder, list[ox.Quad], str]:
+    """The project, the quads of its last build and the build's hash (of its N-Quads), for a
+    sample of ``size``; PeaceldError when the size is below 1 or there is no build."""
+    if size < 1:
+        raise PeaceldError(f"the sample size is at least 1, not {size}")
+    project = find_project(project_dir)
+    dist = Path(dist) if dist is not None else default_out_dir(project)
+    dump = dist / "peaceld.nq"
+    if not dump.is_file():
+        raise PeaceldError("no build here: run 'peaceld build' first", file=dist)
+    return (project, load_dataset(dump),
+            hashlib.sha256(dump.read_bytes()).hexdigest()[:16])
+
+
+def passage_texts(drawn: Iterable[PassageInfo], dirs: list[Path]) -> dict[str, str]:
+    """The text of each article of the drawn passages, looked up in ``dirs``; PeaceldError
+    when one is missing or differs from the build's passage table."""
+    drawn = list(drawn)
+    needed = {p.article for p in drawn}
+    texts = read_articles(needed, dirs)
+    missing = sorted(needed - set(texts))
+    if missing:
+        looked = ", ".join(str(d) for d in dirs) or "no article folder exists"
+        raise PeaceldError(f"article text not found: {', '.join(m + '.txt' for m in missing)} "
+                           f"(looked in: {looked}; give the folder with -a DIR)")
+    for p in drawn:
+        if p.sha256 and digest(texts[p.article][p.start:p.end]) != p.sha256:
+            raise PeaceldError(f"the article text differs from the build's passage {p.id} "
+                               f"[{p.start}, {p.end}]", file=_article_file(p.article, dirs))
+    return texts
 
 
 def _article_file(article: str, dirs: list[Path]) -> Path | None:
