@@ -42,7 +42,7 @@ from peaceld.drafting import DraftResult, draft_article, project_lexicon, render
 from peaceld.drafting.lexicon import phrase_key
 from peaceld.evidence import map_each_fact
 from peaceld.grounding import check_files
-from peaceld.mapper import Mapper, open_mapping
+from peaceld.mapping import Mapper, open_mapping
 from peaceld.namespaces import PREFIXES
 from peaceld.project import find_project
 from peaceld.rdfio import load_ontology

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..mapper import slug
+from ..mapping import slug
 from ..version import __version__
 from .cues import CONFIDENCE, DEFAULT_CONFIDENCE
 from .lexicon import EntityInfo, Entry, Lexicon, phrase_key

@@ -16,7 +16,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..errors import PeaceldError
-from ..mapper import map_files
+from ..mapping import map_files
 from ..namespaces import CONCEPT, PLD, PREFIXES
 from ..rdfio import load_ontology, open_input
 from .compile import (

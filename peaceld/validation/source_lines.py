@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
-from ..mapper import FieldError, Mapper, open_mapping
+from ..mapping import FieldError, Mapper, open_mapping
 from ..records import read_records
 
 

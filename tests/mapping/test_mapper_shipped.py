@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from peaceld.cli import main
 from peaceld.project import bundled_root
-from peaceld.validate import validate_quads
+from peaceld.validation import validate_quads
 
 #: Each test builds a project from scratch (about 10 s each).
 pytestmark = pytest.mark.slow

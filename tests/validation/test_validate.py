@@ -78,7 +78,7 @@ def test_same_findings_as_pyshacl_on_the_corpus(name: str) -> None:
 @pytest.mark.slow
 def test_same_findings_as_pyshacl_on_synthetic_data(tmp_path: Path) -> None:
     """A few thousand triples with a 5% defect rate: both engines report the same results."""
-    from peaceld.mapper import map_files
+    from peaceld.mapping import map_files
     from peaceld.rdfio import load_ontology
 
     tables = generate(8000, tmp_path / "syn", seed=3, defect_rate=0.05)

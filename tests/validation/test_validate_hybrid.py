@@ -181,7 +181,7 @@ def test_the_bundled_shapes_stay_compiled_on_data_with_rewritten_literals(tmp_pa
     bundled shape may read them in a way that hands it to pySHACL, which would hold the
     whole graph in memory at 10M triples."""
     from bench.synthetic import MAPPINGS, generate
-    from peaceld.mapper import map_files
+    from peaceld.mapping import map_files
     from peaceld.rdfio import load_ontology
 
     root = Path(__file__).resolve().parents[2]
